@@ -1,0 +1,101 @@
+"""Participant: a worker, saver and voter.
+
+A thin Mesa agent whose attributes read and write its own row of the population's columns
+(model/population.py): the whole population decides in one vectorised pass, yet each
+participant can still be inspected and followed. `step` runs the same decision rule
+(model/participant_rules.py) for this participant alone; the model never calls it (it exists
+so the benchmark can compare per-agent stepping with the bulk pass, and tests can check both
+agree).
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+from model import participant_rules as rules
+
+
+class Column:
+    """An attribute stored in the population column of the same name, at the agent's row."""
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, agent, owner=None):
+        if agent is None:
+            return self
+        if agent.row is None:
+            raise AttributeError(f"participant {agent.unique_id} has retired (left quarter "
+                                 f"{agent.left_quarter}); its row belongs to someone else")
+        value = getattr(agent.model.population, self.name)[agent.row]
+        return value.item() if isinstance(value, np.generic) else value
+
+    def __set__(self, agent, value):
+        getattr(agent.model.population, self.name)[agent.row] = value
+
+
+class Participant(mesa.Agent):
+    """One 401(k) participant (stands for `model.population.weight` real people)."""
+
+    age = Column()  # years
+    retire_age = Column()  # years
+    salary = Column()  # US dollars a year
+    deferral = Column()  # share of salary
+    employer = Column()  # employer index
+    district = Column()  # congressional district index (0-434)
+    party_lean = Column()  # -1 Democratic .. +1 Republican
+    risk_target = Column()  # preferred crypto allocation, share
+    affinity = Column()  # latent crypto affinity, utility
+    attentiveness = Column()  # multiplies the baseline attention hazard
+    trend_trait = Column()  # multiplies extrapolation of recent returns
+    loss_aversion = Column()  # lambda
+    balance_other = Column()  # US dollars, non-crypto part of the balance
+    crypto_active = Column()  # US dollars held by own choice
+    crypto_default = Column()  # US dollars held through the default product's sleeve
+    alloc = Column()  # chosen crypto share of contributions and balance
+    in_default = Column()  # fully in the default target-date/managed product
+    peer_share = Column()  # share of coworkers and contacts holding crypto
+    entered = Column()  # quarter this person entered the plan system
+
+    def __init__(self, model, row: int):
+        super().__init__(model)
+        self.row: int | None = row
+        self.left_quarter: int | None = None
+
+    @property
+    def balance(self) -> float:
+        """Total balance, US dollars."""
+        return self.balance_other + self.crypto_active + self.crypto_default
+
+    @property
+    def holds_crypto(self) -> bool:
+        """Whether this participant holds any crypto, by choice or by default."""
+        return self.crypto_active > 0 or self.crypto_default > 0
+
+    @property
+    def state(self) -> str:
+        """Dominant state for display: 'active', 'default' or 'none'."""
+        if self.crypto_active > 0:
+            return "active"
+        return "default" if self.crypto_default > 0 else "none"
+
+    def retire(self, quarter: int) -> None:
+        """Leave the model: the row is handed to an entrant."""
+        self.row = None
+        self.left_quarter = quarter
+        self.remove()
+
+    def step(self) -> None:
+        """This participant's decision for the quarter, one agent at a time (same rule as the bulk pass)."""
+        m = self.model
+        pop, emp, i = m.population, m.employer_view, self.row
+        e = int(pop.employer[i])
+        offered = bool(emp.offers[e]) and m.params["channel_401k"]
+        u = pop.rng.random(3)
+        alloc, _move, _panic, _u = rules.decide(
+            float(pop.affinity[i]), float(pop.trend_trait[i]), float(pop.attentiveness[i]),
+            float(pop.loss_aversion[i]), float(pop.risk_target[i]), float(pop.alloc[i]),
+            bool(pop.crypto_active[i] > 0.0), offered, float(emp.cap[e]), float(emp.fee[e]),
+            float(emp.cue[e]), float(pop.peer_share[i]), u[0], u[1], u[2], m.market_view, pop.k)
+        pop.alloc[i] = alloc

@@ -1,0 +1,106 @@
+"""One model run to an output folder: quarters.csv, summary.json and dashboard.png.
+
+Files are written to a temporary name and renamed, so a folder never holds a half-written file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from model import scenarios
+from model.model import Crypto401kModel
+
+HEADLINE_QUARTERS = (4, 12, 40)
+
+
+def simulate(scenario: str | Path | scenarios.Scenario = "baseline", *, quarters: int | None = None, seed: int = 0,
+             overrides: dict[str, Any] | None = None,
+             on_quarter: Callable[[int], None] | None = None) -> tuple[Crypto401kModel, pd.DataFrame]:
+    """Build and run one model; the model and its quarters table (quarter 0 to `quarters`)."""
+    spec = scenario if isinstance(scenario, scenarios.Scenario) else scenarios.load(scenario)
+    model = Crypto401kModel(spec, rng=seed, **(overrides or {}))
+    n = spec.quarters if quarters is None else quarters
+    for q in range(n):
+        model.step()
+        if on_quarter:
+            on_quarter(q + 1)
+    return model, model.quarters_table()
+
+
+def headline(table: pd.DataFrame) -> dict[str, Any]:
+    """Headline numbers of a run: final values and cumulative flow at the headline quarters."""
+    last = table.iloc[-1]
+    out: dict[str, Any] = {
+        "final_quarter": int(last["quarter"]),
+        "final_date": str(last["date"]),
+    }
+    for name in ("adoption_rate", "active_adoption_rate", "plans_offering_share", "crypto_aum_usd",
+                 "cumulative_net_flow_usd", "crypto_share_of_401k_assets", "price_index",
+                 "flow_price_impact", "max_drawdown", "moat_index", "crackdown_pass_probability"):
+        if name in table.columns:
+            out[f"final_{name}"] = float(last[name])
+    for q in HEADLINE_QUARTERS:
+        if q < len(table):
+            out[f"cumulative_net_flow_usd_q{q}"] = float(table["cumulative_net_flow_usd"].iloc[q])
+    out["peak_adoption_rate"] = float(table["adoption_rate"].max())
+    out["mean_realized_vol"] = float(table["realized_vol"].iloc[1:].mean()) if len(table) > 1 else 0.0
+    return out
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python and the libraries that determine the results."""
+    out = {"python": platform.python_version()}
+    for pkg in ("crypto401k", "mesa", "numpy", "networkx", "pandas"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "unknown"
+    return out
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Write a file through `write(tmp_path)` and rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    try:
+        write(Path(tmp))
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_outputs(out: Path, model: Crypto401kModel, table: pd.DataFrame,
+                  dashboard: bool = True) -> dict[str, Any]:
+    """Write quarters.csv, summary.json and (optionally) dashboard.png into `out`; the summary."""
+    summary = {
+        "scenario": model.scenario_name,
+        "seed": model.seed,
+        "quarters": int(table["quarter"].iloc[-1]),
+        "participants": model.population.n,
+        "agent_weight": model.population.weight,
+        "parameters": model.params,
+        "headline": headline(table),
+        "rule_history": [list(h) for h in model.regulation.history],
+        "versions": versions(),
+    }
+    atomic_write(out / "quarters.csv", lambda p: table.to_csv(p, index=False))
+    atomic_write(out / "summary.json",
+                 lambda p: p.write_text(json.dumps(summary, indent=2, default=str) + "\n"))
+    if dashboard:
+        from experiments.dashboard import plot_dashboard
+        atomic_write(out / "dashboard.png", lambda p: plot_dashboard(table, p, model.scenario_name))
+    return summary

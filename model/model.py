@@ -1,0 +1,267 @@
+"""The Mesa model: builds the agents and fixes the order of a quarter.
+
+One quarter, in order (causality runs one way):
+1. calendar: the rule timeline and scheduled events for this quarter;
+2. market: this quarter's exogenous returns are drawn (the market's own random stream);
+3. product side: asset managers launch/withdraw products and set fees (`products.step`);
+4. employers: add or drop the crypto option, run education;
+5. participants: retirement and entry, peer shares, contributions, one vectorised decision
+   pass (attention, allocation, panic), trades, default-product rebalancing;
+6. market clears: the quarter's net 401(k) flow moves the price; returns are credited;
+   lawsuits and the litigation climate follow the drawdown;
+7. politics (when present): stances, bills, elections;
+8. ageing, then data collection.
+
+Quarter 0 (2025Q3) is the state at the order, collected when the model is built; each `step`
+adds one quarter.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import mesa
+import networkx as nx
+import numpy as np
+
+from agents.employer import Employer
+from agents.participant import Participant
+from model import participant_rules as rules
+from model import scenarios
+from model.geography import Geography
+from model.litigation import LitigationClimate
+from model.market import CryptoMarket
+from model.outputs import OUTPUTS, make_datacollector, quarter_metrics
+from model.plan_sizes import BALANCE_FACTOR, draw_plans, participant_weights
+from model.population import EmployerView, Flows, Population
+from model.products import StaticCatalogue
+from model.regulation import RuleTimeline
+
+STREAMS = ("market", "population", "network", "employers", "managers", "politics", "events")
+
+
+def make_streams(seed_rng: np.random.Generator) -> dict[str, np.random.Generator]:
+    """One independent generator per subsystem, spawned from the run's seed (common random numbers)."""
+    return dict(zip(STREAMS, seed_rng.spawn(len(STREAMS)), strict=True))
+
+
+class Crypto401kModel(mesa.Model):
+    """Crypto in US 401(k) plans: participants, employers and the crypto market, by quarter."""
+
+    def __init__(self, scenario: str | Path | scenarios.Scenario | None = "baseline", *,
+                 rng: int | np.random.Generator | None = None, **params: Any):
+        """Build the model.
+
+        scenario: a shipped scenario name, a scenario TOML path, or a loaded Scenario
+            (a Mesa experimental Scenario passed by the browser app is read as overrides).
+        rng: the seed (an int) or a numpy Generator; None draws a fresh seed and records it.
+        params: any declared parameter (model/parameters.py), overriding the scenario.
+        Raises model.errors.InputError for an unknown scenario or parameter, a wrong type or an
+        out-of-range value, before anything is built.
+        """
+        if scenario is not None and not isinstance(scenario, (str, Path, scenarios.Scenario)):
+            # Mesa's SolaraViz may hand back its own Scenario object on reset.
+            params = {**{k: v for k, v in vars(scenario).items()
+                         if not k.startswith("_") and k not in ("rng", "model")}, **params}
+            scenario = "baseline"
+        spec = scenario if isinstance(scenario, scenarios.Scenario) else scenarios.load(scenario or "baseline")
+        self.params = spec.parameters(params)
+        self.scenario_name = spec.name
+        if rng is None:
+            rng = int(np.random.SeedSequence().entropy % (2 ** 63))
+        self.seed = int(rng) if isinstance(rng, (int, np.integer)) else None
+        super().__init__(rng=rng)
+        self.streams = make_streams(self.rng)
+        p = self.params
+        self.quarter = 0
+        self.cumulative_flow = 0.0
+        self.scandal = 0.0  # news salience of a scandal this quarter (set by events/politics)
+        self.regulation = RuleTimeline(p)
+        self.market = CryptoMarket(p, self.streams["market"])
+        self.litigation = LitigationClimate(p)
+        self.products = StaticCatalogue(p)
+        self.politics = None  # set by the politics module when present
+        self.geography = Geography(self.streams["network"])
+        self._build_employers()
+        self.employer_view = self._employer_view()
+        self.population = Population(p, self.employer_view, self.geography.district_share,
+                                     self.geography.district_lean, self.streams["population"])
+        self.participants: list[Participant] = [Participant(self, i) for i in range(self.population.n)]
+        self.flows = Flows()
+        self._pending_flow = 0.0
+        self._initial_holdings()
+        self.metrics: dict = {}
+        self.datacollector = make_datacollector(list(OUTPUTS))
+        self._collect()
+
+    # --- construction
+    def _build_employers(self) -> None:
+        p, rng = self.params, self.streams["employers"]
+        n = p["n_employers"]
+        segment, size = draw_plans(n, rng)
+        caution_mean = min(max(p["employer_caution_mean"], 1e-3), 1 - 1e-3)
+        caution = rng.beta(4 * caution_mean, 4 * (1 - caution_mean), n)
+        auto_share = np.where(segment == 2, min(1.0, p["auto_enrol_share"] * 1.28), p["auto_enrol_share"])
+        auto = rng.random(n) < auto_share
+        matches = rng.random(n) < 0.96
+        industry = rng.integers(0, 10, n)
+        region = rng.integers(0, 4, n)
+        self.employer_list = [
+            Employer(self, i, int(segment[i]), float(size[i]), float(caution[i]), bool(auto[i]),
+                     0.5 if matches[i] else 0.0, 0.06, int(industry[i]), int(region[i]))
+            for i in range(n)]
+        self._participant_weight_by_employer = participant_weights(segment, size)
+        self.employer_graph = self._employer_network(industry, region)
+        for i, e in enumerate(self.employer_list):
+            e.peers = [self.employer_list[j] for j in sorted(self.employer_graph.neighbors(i))]
+        k = int(round(p["initial_offering_share"] * n))
+        if k and p["channel_401k"]:
+            first = rng.choice(n, k, replace=False)
+            for i in sorted(first):
+                e = self.employer_list[i]
+                e.offer = self.products.offer_for(e)
+                e.cap = p["allocation_cap"] * (1.0 - 0.75 * e.caution)
+                e.offered_since = 0
+
+    def _employer_network(self, industry: np.ndarray, region: np.ndarray) -> nx.Graph:
+        """Small world among employers: ring neighbours share industry and region (seeded)."""
+        n = len(industry)
+        order = np.lexsort((region, industry))
+        seed = int(self.streams["network"].integers(2 ** 31))
+        if n <= 6:
+            ring = nx.complete_graph(n)
+        else:
+            ring = nx.watts_strogatz_graph(n, 6, 0.1, seed=seed)
+        return nx.relabel_nodes(ring, {k: int(order[k]) for k in range(n)})
+
+    def _employer_view(self) -> EmployerView:
+        """Per-employer arrays the participants' vectorised pass reads this quarter."""
+        emps = self.employer_list
+        marketing = self.products.marketing_cue()
+        offers = np.array([e.offer is not None for e in emps], bool)
+        return EmployerView(
+            offers=offers,
+            cap=np.array([e.cap for e in emps]),
+            fee=np.array([e.offer.fee if e.offer else 0.0 for e in emps]),
+            cue=np.array([float(e.newly_offered) + float(e.educating) for e in emps]) + marketing * offers,
+            sleeve=np.array([self.products.sleeve_for(e) for e in emps]) * self.params["channel_401k"],
+            match_rate=np.array([e.match_rate for e in emps]),
+            match_cap=np.array([e.match_cap for e in emps]),
+            size_weight=self._participant_weight_by_employer,
+            balance_factor=BALANCE_FACTOR[np.array([e.segment for e in emps], int)],
+        )
+
+    def _initial_holdings(self) -> None:
+        """Quarter-0 crypto: the static claim, or the 2022-25 precedents in plans already offering."""
+        pop, p = self.population, self.params
+        if not p["channel_401k"]:
+            return
+        if p["static_allocation"] > 0:
+            pop.set_static(p["static_allocation"], self.flows)
+            self._pending_flow = self.flows.net
+            return
+        offered = self.offered_mask()
+        u = rules.utility(pop.affinity, pop.trend_trait, 0.0, self.employer_view.fee[pop.employer],
+                          self.market_view, pop.k)
+        holder = offered & (u > 0) & (pop.rng.random(pop.n) < p["initial_uptake"])
+        pop.alloc = np.where(holder, rules.desired_allocation(u, pop.risk_target,
+                                                              self.employer_view.cap[pop.employer]), 0.0)
+        total = pop.balance
+        pop.crypto_active = pop.alloc * total
+        pop.balance_other = total - pop.crypto_active
+        sleeve = self.employer_view.sleeve[pop.employer]
+        pop.crypto_default = np.where(pop.in_default, sleeve * total, 0.0)
+        pop.balance_other -= pop.crypto_default
+        count = np.bincount(pop.employer, minlength=len(self.employer_list))
+        pop.interest_by_employer = (np.bincount(pop.employer, weights=(u > 0).astype(float),
+                                                minlength=len(count)) / np.maximum(count, 1))
+
+    # --- what agents read
+    @property
+    def market_view(self) -> rules.Market:
+        """What participants observe this quarter: trend, drawdown, clarity, news."""
+        return rules.Market(self.market.trailing_log_return(), self.market.recent_drawdown(),
+                            self.regulation.clarity, self.scandal)
+
+    def offered_mask(self) -> np.ndarray:
+        """Whether each participant's plan offers a crypto option (bool per participant)."""
+        if not self.params["channel_401k"]:
+            return np.zeros(self.population.n, bool)
+        return self.employer_view.offers[self.population.employer]
+
+    # --- the quarter
+    def step(self) -> None:
+        """Advance one quarter (see the module docstring for the order)."""
+        self.quarter += 1
+        q, p, pop = self.quarter, self.params, self.population
+        self.flows = flows = Flows()
+        # 1-2. calendar and exogenous market
+        self.regulation.update(q)
+        if self.politics is not None:
+            self.politics.before_quarter(q)
+        self.market.draw(q)
+        # 3-4. product side, then employers
+        self.products.step(q)
+        employers = self.agents_by_type[Employer]
+        employers.do("review_menu")
+        employers.do("educate")
+        self.employer_view = view = self._employer_view()
+        # 5. participants
+        rows, exits = pop.retire_and_enter(q, view)
+        flows.withdrawals = exits.withdrawals
+        self._replace_agents(rows, q)
+        if p["channel_401k"]:
+            offered = self.offered_mask()
+            sleeve = view.sleeve[pop.employer]
+            pop.update_peer_share()
+            pop.contribute(view, offered, np.where(pop.in_default, sleeve, 0.0), flows)
+            if p["static_allocation"] > 0:
+                pop.set_static(p["static_allocation"], flows)
+            else:
+                move, panic = pop.decide_all(view, offered, self.market_view)
+                pop.trade(move, panic, offered, sleeve, flows)
+        else:
+            pop.contribute(view, np.zeros(pop.n, bool), np.zeros(pop.n), flows)
+        # 6. market clears; returns; lawsuits
+        ratio = self.market.clear((flows.net * pop.weight) + self._pending_flow)
+        self._pending_flow = 0.0
+        pop.credit_returns(ratio, self.market.balanced_return, flows)
+        self._lawsuits()
+        # 7. politics
+        if self.politics is not None:
+            self.politics.after_quarter(q)
+        # 8. ageing and data
+        pop.age_one_quarter()
+        self.scandal = 0.0
+        self._collect()
+
+    def _replace_agents(self, rows: np.ndarray, quarter: int) -> None:
+        """Retired participants leave the model; entrants are new agents in their rows."""
+        for r in rows.tolist():
+            self.participants[r].retire(quarter)
+            self.participants[r] = Participant(self, r)
+
+    def _lawsuits(self) -> None:
+        """Offering employers may be sued after a large drawdown or a scandal; the climate follows."""
+        p = self.params
+        dd = self.market.recent_drawdown()
+        chance = p["lawsuit_rate"] * (self.litigation.excess_drawdown(dd) + self.scandal)
+        offering = [e for e in self.employer_list if e.offers_crypto]
+        sued = sum(e.face_lawsuits(chance) for e in offering)
+        share = sued / len(offering) if offering else 0.0
+        self.litigation.update(dd, self.scandal, share)
+
+    def _collect(self) -> None:
+        self.metrics = quarter_metrics(self)
+        self.datacollector.collect(self)
+
+    # --- convenience
+    def run(self, quarters: int) -> None:
+        """Step `quarters` quarters."""
+        for _ in range(quarters):
+            self.step()
+
+    def quarters_table(self):
+        """The outputs, one row per quarter, as a pandas DataFrame indexed from quarter 0."""
+        return self.datacollector.get_model_vars_dataframe().reset_index(drop=True)

@@ -1,0 +1,353 @@
+"""The one declaration of every model parameter: type, unit, default, allowed range, source.
+
+The command line (`--set`), scenario files, the browser sliders, experiment sweeps,
+sensitivity analysis, calibration and the ODD parameter tables all read `PARAMETERS`;
+nothing else repeats a default or a range.
+
+Sources are named next to each figure. "assumption" marks a value chosen by the modellers
+(to be tuned by `crypto401k calibrate`); "derived" says how it follows from a cited figure.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from model.errors import InputError, did_you_mean
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One tunable input of the model."""
+
+    name: str
+    type: type  # int, float or bool
+    default: Any
+    unit: str
+    low: float | None
+    high: float | None
+    source: str
+    group: str
+    doc: str
+    behavioural: bool = False  # shown as a slider and screened first in sensitivity runs
+
+    @property
+    def allowed(self) -> str:
+        """The allowed values as a user reads them."""
+        if self.type is bool:
+            return "true or false"
+        kind = "an integer" if self.type is int else "a number"
+        return f"{kind} from {_fmt(self.low)} to {_fmt(self.high)}"
+
+    def check(self, value: Any, source: str | None = None) -> Any:
+        """The value converted to this parameter's type, or an InputError naming the range."""
+        if self.type is bool:
+            if isinstance(value, bool):
+                return value
+            raise InputError(f"expected true or false, got {value!r}", source=source,
+                             key=self.name, allowed=self.allowed)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InputError(f"expected {self.allowed.split(' from')[0]}, got {value!r}",
+                             source=source, key=self.name, allowed=self.allowed)
+        if self.type is int:
+            if isinstance(value, float):
+                if not value.is_integer():
+                    raise InputError(f"expected an integer, got {value!r}", source=source,
+                                     key=self.name, allowed=self.allowed)
+                value = int(value)
+            value = int(value)
+        else:
+            value = float(value)
+            if not math.isfinite(value):
+                raise InputError(f"must be finite, got {value!r}", source=source,
+                                 key=self.name, allowed=self.allowed)
+        if (self.low is not None and value < self.low) or (
+                self.high is not None and value > self.high):
+            raise InputError(f"{value!r} is out of range", source=source, key=self.name,
+                             allowed=self.allowed)
+        return value
+
+    def parse(self, text: str, source: str | None = None) -> Any:
+        """A value typed on the command line (`--set name=value`), checked."""
+        raw = text.strip()
+        if self.type is bool:
+            lowered = raw.lower()
+            if lowered in ("true", "1", "yes", "on"):
+                return True
+            if lowered in ("false", "0", "no", "off"):
+                return False
+            raise InputError(f"expected true or false, got {text!r}", source=source,
+                             key=self.name, allowed=self.allowed)
+        try:
+            number: float | int = int(raw) if self.type is int else float(raw.replace("_", ""))
+        except ValueError:
+            try:
+                number = float(raw.replace("_", ""))
+            except ValueError:
+                raise InputError(f"expected {self.allowed.split(' from')[0]}, got {text!r}",
+                                 source=source, key=self.name, allowed=self.allowed) from None
+        return self.check(number, source)
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return "unbounded"
+    if isinstance(x, float) and (abs(x) >= 1e6):
+        return f"{x:.3g}"
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+_P = Parameter
+_DECLARED = [
+    # --- population: who is in the 401(k) system and how many real people an agent stands for
+    _P("n_participants", int, 100_000, "agents", 1, 5_000_000,
+       "model resolution; convergence in docs/VALIDATION.md", "population",
+       "Number of participant agents; each stands for us_participants / n_participants people."),
+    _P("us_participants", float, 70e6, "people", 1e6, 2e8,
+       "ICI (Mar 2026): about 70 million active 401(k) participants", "population",
+       "Real 401(k) participants represented; sets each agent's weight."),
+    _P("total_401k_assets_usd", float, 8.7e12, "USD", 1e11, 5e13,
+       "ICI quarterly retirement market data, 401(k) assets $8.7T on 31 Mar 2025", "population",
+       "401(k) asset base at quarter 0; initial balances are scaled to add up to it."),
+    _P("n_employers", int, 2_000, "agents", 1, 200_000,
+       "model resolution", "population",
+       "Number of employer (plan sponsor) agents; each stands for us_plans / n_employers plans."),
+    _P("us_plans", float, 620_000.0, "plans", 1e3, 5e6,
+       "EBSA Form 5500: 604,400 plans (2019), 624,158 filing plans (2021)", "population",
+       "Real 401(k) plans represented."),
+    _P("retirement_age", float, 65.0, "years", 50.0, 80.0,
+       "MODEL_SPEC section 3 (retirement at ~65)", "population",
+       "Mean age at which a participant retires and the balance leaves the system (sd 2 years)."),
+    _P("auto_enrol_share", float, 0.61, "share of plans", 0.0, 1.0,
+       "Vanguard How America Saves 2025: 61% of plans auto-enrol", "population",
+       "Share of employers that auto-enrol (their participants default into the target-date product)."),
+    _P("tdf_default_share", float, 0.66, "share of participants", 0.0, 1.0,
+       "Vanguard: 66% of participants professionally managed (2023)", "population",
+       "Share of participants fully invested in the plan's default target-date/managed product."),
+    _P("social_degree", int, 8, "contacts", 0, 64,
+       "assumption", "population",
+       "Social-network contacts per participant outside work."),
+    _P("network_local_share", float, 0.7, "share of contacts", 0.0, 1.0,
+       "assumption", "population",
+       "Share of a participant's contacts drawn from the same congressional district."),
+    _P("coworker_weight", float, 0.5, "share of peer influence", 0.0, 1.0,
+       "assumption", "population",
+       "Weight of coworkers (vs the social network) in the peer share a participant sees."),
+    _P("wage_growth_annual", float, 0.03, "per year", -0.1, 0.2,
+       "assumption: nominal wage growth ~3% a year (SSA average wage index, 2010s)", "population",
+       "Growth of every participant's salary."),
+    # --- participant behaviour: attention, adoption channels, allocation, panic
+    _P("attention_base", float, 0.028, "per quarter", 0.0, 1.0,
+       "derived: 80% made no trade over 2003-04 (Mitchell, Mottola, Utkus & Yamaguchi 2006)"
+       " gives 1 - 0.8^(1/8) = 0.028 a quarter", "behaviour",
+       "Baseline hazard that a participant reviews the allocation in a quarter (inverse inertia).",
+       behavioural=True),
+    _P("innovation_strength", float, 0.06, "per quarter per unit cue", 0.0, 2.0,
+       "assumption, of the order of Bass p (0.03 a year, Sultan, Farley & Lehmann 1990)",
+       "behaviour",
+       "Innovation channel: attention hazard added by external cues (plan newly offering,"
+       " employer education, manager marketing).", behavioural=True),
+    _P("imitation_strength", float, 0.4, "per quarter per peer share", 0.0, 5.0,
+       "assumption, of the order of Bass q (0.38 a year, Sultan, Farley & Lehmann 1990)",
+       "behaviour",
+       "Imitation channel: attention hazard added per unit share of peers holding crypto.",
+       behavioural=True),
+    _P("news_attention", float, 0.15, "per quarter per unit |return|", 0.0, 5.0,
+       "assumption", "behaviour",
+       "Attention hazard added per unit absolute trailing crypto log return (large moves make news).",
+       behavioural=True),
+    _P("affinity_mean", float, -1.3, "utility", -5.0, 5.0,
+       "assumption; calibrated so ~25-30% of participants would want crypto: 60% no interest"
+       " ever (Gallup 2025), 45% of millennials want it in their 401(k) (Schwab 2022)",
+       "behaviour", "Mean latent crypto affinity at age 40.", behavioural=True),
+    _P("affinity_age_slope", float, -0.03, "utility per year of age", -0.5, 0.5,
+       "assumption; younger savers are more interested (Schwab 2022: Gen Z 46%)", "behaviour",
+       "Change of mean affinity per year of age above 40."),
+    _P("affinity_sd", float, 1.0, "utility", 0.01, 5.0,
+       "assumption", "behaviour", "Dispersion of crypto affinity across participants."),
+    _P("extrapolation", float, 1.0, "utility per unit log return", 0.0, 10.0,
+       "assumption", "behaviour",
+       "Trend chasing: utility added per unit trailing 4-quarter crypto log return"
+       " (scaled by each participant's own trait).", behavioural=True),
+    _P("peer_weight", float, 0.8, "utility per peer share", 0.0, 10.0,
+       "assumption", "behaviour", "Utility added per unit share of peers holding crypto.",
+       behavioural=True),
+    _P("fee_sensitivity", float, 0.5, "utility per 1% a year of fee", 0.0, 10.0,
+       "assumption", "behaviour", "Utility lost per percentage point of annual product fee."),
+    _P("safety_weight", float, 0.5, "utility per unit clarity", 0.0, 10.0,
+       "assumption", "behaviour",
+       "Utility added by perceived regulatory safety (rule clarity from 0 to 1).",
+       behavioural=True),
+    _P("loss_aversion_mean", float, 2.25, "ratio", 1.0, 10.0,
+       "Tversky & Kahneman (1992): lambda = 2.25", "behaviour",
+       "Mean loss-aversion coefficient (each participant draws 1 + lognormal excess).",
+       behavioural=True),
+    _P("panic_threshold", float, 0.35, "share of peak", 0.0, 1.0,
+       "assumption; 95th-percentile max drawdown ~70% (Morgan Stanley 2025)", "behaviour",
+       "Drawdown from the trailing 4-quarter peak beyond which holders may panic-sell."),
+    _P("panic_sensitivity", float, 2.0, "per unit excess drawdown per unit loss aversion",
+       0.0, 50.0, "assumption", "behaviour",
+       "Hazard of cutting crypto to zero per unit drawdown beyond the threshold, times (lambda - 1).",
+       behavioural=True),
+    _P("target_allocation", float, 0.03, "share of contributions and balance", 0.0, 1.0,
+       "advisor guidance 1-5% (Morgan Stanley 0-4%, BofA 1-4%, Fidelity 2-5%, 2025)",
+       "behaviour", "Median allocation a participant who wants crypto chooses (before the plan cap).",
+       behavioural=True),
+    _P("move_balance_share", float, 0.5, "probability", 0.0, 1.0,
+       "assumption; little reshuffling of balances (Agnew, Balduzzi & Sunden 2003)", "behaviour",
+       "Probability that a participant who changes the allocation also moves the existing balance."),
+    # --- employers (plan sponsors)
+    _P("allocation_cap", float, 0.20, "share of contributions and balance", 0.0, 1.0,
+       "Fidelity Digital Assets Account (Apr 2022): employer cap at most 20%", "employer",
+       "Largest cap an employer sets on crypto; cautious employers set less (down to a quarter).",
+       behavioural=True),
+    _P("employer_caution_mean", float, 0.6, "0-1", 0.0, 1.0,
+       "assumption; ~1/3 of interested plans paused after DOL CAR 2022-01 (ForUsAll)",
+       "employer", "Mean fiduciary caution of employers.", behavioural=True),
+    _P("menu_review_rate", float, 0.25, "per quarter", 0.0, 1.0,
+       "assumption: plan committees review the menu about once a year", "employer",
+       "Probability that an employer reviews its fund menu in a quarter."),
+    _P("employer_base_logit", float, -4.0, "log-odds", -20.0, 20.0,
+       "assumption; with the other weights gives GAO's 'substantially less than 1%' before the"
+       " order", "employer", "Intercept of the add-crypto decision."),
+    _P("clarity_weight", float, 3.0, "log-odds per unit clarity", 0.0, 20.0,
+       "assumption", "employer", "Weight of regulatory clarity (safe harbour) in the add decision.",
+       behavioural=True),
+    _P("litigation_weight", float, 6.0, "log-odds per unit risk", 0.0, 50.0,
+       "assumption", "employer", "Weight of perceived litigation risk in the add/drop decision."),
+    _P("demand_weight", float, 4.0, "log-odds per unit share asking", 0.0, 50.0,
+       "assumption", "employer", "Weight of the share of own participants who want crypto."),
+    _P("peer_offer_weight", float, 3.0, "log-odds per unit peer share", 0.0, 50.0,
+       "assumption", "employer", "Weight of the share of network peers offering crypto.",
+       behavioural=True),
+    _P("caution_weight", float, 3.0, "log-odds per unit caution", 0.0, 50.0,
+       "assumption", "employer", "Weight of the employer's own caution against adding."),
+    _P("drop_margin", float, 3.0, "log-odds", 0.0, 20.0,
+       "assumption", "employer",
+       "How far below the add threshold the score must fall before an offering plan drops crypto."),
+    _P("education_rate", float, 0.3, "per quarter", 0.0, 1.0,
+       "assumption", "employer",
+       "Probability that an offering employer runs employee education in a quarter."),
+    _P("initial_offering_share", float, 0.002, "share of plans", 0.0, 1.0,
+       "GAO-25-106161 (2024): crypto 'substantially less than 1%' of plans", "employer",
+       "Share of plans already offering a crypto option at quarter 0 (the 2022 precedents)."),
+    _P("initial_uptake", float, 0.25, "share of interested participants", 0.0, 1.0,
+       "assumption for the 2022-25 precedents (Fidelity, ForUsAll)", "employer",
+       "Share of interested participants in plans already offering who hold crypto at quarter 0."),
+    _P("lawsuit_rate", float, 0.3, "per quarter per unit excess drawdown", 0.0, 10.0,
+       "assumption", "employer",
+       "Chance an offering employer is sued per unit drawdown beyond 30% (or after a fraud)."),
+    _P("litigation_memory", float, 0.7, "share kept per quarter", 0.0, 1.0,
+       "assumption", "employer", "Share of perceived litigation risk carried to the next quarter."),
+    # --- crypto market
+    _P("crypto_market_cap_usd", float, 3.9e12, "USD", 1e10, 1e14,
+       "MODEL_SPEC section 4: ~$3.9T at quarter 0 (first above $4T 18 Jul 2025)", "market",
+       "Total crypto market capitalisation at quarter 0."),
+    _P("crypto_vol_annual", float, 0.52, "per year", 0.0, 3.0,
+       "bitcoin ~54% a year in 2024 (iShares); ~55% planning assumption (Morgan Stanley 2025)",
+       "market", "Annualised volatility of the exogenous crypto return."),
+    _P("crypto_drift_annual", float, 0.08, "log return per year", -2.0, 2.0,
+       "assumption", "market", "Expected exogenous log return a year."),
+    _P("tail_df", float, 4.0, "degrees of freedom", 2.1, 1000.0,
+       "assumption (fat tails)", "market",
+       "Student-t degrees of freedom of weekly exogenous returns; lower is fatter-tailed."),
+    _P("flow_multiplier", float, 4.5, "USD of market value per USD of flow", 0.0, 150.0,
+       "Glassnode ~4-5x for bitcoin; Gabaix & Koijen (2021) ~5 (3-8) for equities;"
+       " analysts 3.3-118", "market",
+       "Inelastic-market multiplier M: market value changes by M x net 401(k) flow.",
+       behavioural=True),
+    _P("momentum_feedback", float, 0.0, "share of last quarter's return", -1.0, 1.0,
+       "assumption (other demand may chase returns)", "market",
+       "Share of last quarter's total log return that other (non-401(k)) demand adds this quarter."),
+    _P("balanced_return_annual", float, 0.06, "per year", -0.5, 0.5,
+       "assumption: 60/40 balanced portfolio", "market",
+       "Expected return of the non-crypto part of each balance."),
+    _P("balanced_vol_annual", float, 0.11, "per year", 0.0, 1.0,
+       "assumption: 60/40 balanced portfolio", "market",
+       "Volatility of the non-crypto return."),
+    # --- events and scenario switches
+    _P("crash_quarter", int, -1, "quarter", -1, 400,
+       "scenario switch (-1: none)", "events", "Quarter in which a scheduled crash starts."),
+    _P("crash_depth", float, 0.0, "share of value lost", 0.0, 0.99,
+       "past drawdowns ~85% (2013-15), ~84% (2017-18), ~77% (2021-22)", "events",
+       "Exogenous drawdown of the scheduled crash, spread over crash_quarters."),
+    _P("crash_quarters", int, 3, "quarters", 1, 40,
+       "assumption (2021-22 drawdown took ~4 quarters)", "events",
+       "Number of quarters over which the crash unfolds."),
+    _P("channel_401k", bool, True, "switch", None, None,
+       "scenario switch", "events",
+       "Whether the 401(k) channel exists at all (false: the no_401k counterfactual)."),
+    _P("static_allocation", float, 0.0, "share of balance and contributions", 0.0, 1.0,
+       "seed arithmetic: 1% of $8.7T = $87B, 5% = $435B", "events",
+       "If above 0, every participant instantly holds this share (no behaviour): the static claims."),
+    # --- regulation
+    _P("rule_proposed_quarter", int, 2, "quarter", -1, 400,
+       "DOL proposed rule published 31 Mar 2026 (2026Q1)", "regulation",
+       "Quarter in which the DOL safe-harbour rule is proposed (-1: never)."),
+    _P("rule_final_quarter", int, 5, "quarter", -1, 400,
+       "final rule expected fall 2026 (2026Q4)", "regulation",
+       "Quarter in which the rule becomes final (-1: never)."),
+    _P("clarity_order_only", float, 0.35, "0-1", 0.0, 1.0,
+       "assumption: EO 14330 and CAR 2025-01 (DOL neutral) without a rule", "regulation",
+       "Regulatory clarity employers perceive before any rule."),
+    _P("clarity_proposed", float, 0.6, "0-1", 0.0, 1.0,
+       "assumption", "regulation", "Clarity while the rule is proposed."),
+    _P("clarity_final", float, 1.0, "0-1", 0.0, 1.0,
+       "assumption: a final process-based safe harbour", "regulation",
+       "Clarity once the rule is final."),
+    _P("clarity_rescinded", float, 0.1, "0-1", 0.0, 1.0,
+       "assumption: like DOL CAR 2022-01 ('extreme care')", "regulation",
+       "Clarity after a rule is rescinded."),
+    # --- products (until asset managers set them)
+    _P("product_fee", float, 0.0075, "share of assets a year", 0.0, 0.05,
+       "Fidelity Digital Assets Account (2022): 0.75-0.90%", "products",
+       "Annual fee of the crypto option offered in plans."),
+    _P("tdf_sleeve", float, 0.0, "share of default-product assets", 0.0, 0.2,
+       "scenario switch; tdf_default uses 1-3% (allocation guidance, BlackRock 1-2%)", "products",
+       "Crypto sleeve inside target-date/managed default products."),
+]
+
+PARAMETERS: dict[str, Parameter] = {p.name: p for p in _DECLARED}
+GROUPS: tuple[str, ...] = tuple(dict.fromkeys(p.group for p in _DECLARED))
+
+
+def defaults() -> dict[str, Any]:
+    """Every parameter at its declared default."""
+    return {name: p.default for name, p in PARAMETERS.items()}
+
+
+def get(name: str, source: str | None = None) -> Parameter:
+    """The declaration of `name`, or an InputError listing a close match."""
+    try:
+        return PARAMETERS[name]
+    except KeyError:
+        raise InputError(f"unknown parameter{did_you_mean(name, PARAMETERS)}", source=source,
+                         key=name, allowed="see `crypto401k params`") from None
+
+
+def validate(values: dict[str, Any], source: str | None = None) -> dict[str, Any]:
+    """`values` checked against the declaration and converted to the declared types.
+
+    Raises InputError naming the first unknown name, wrong type or out-of-range value.
+    """
+    return {name: get(name, source).check(value, source) for name, value in values.items()}
+
+
+def resolve(overrides: dict[str, Any] | None = None, source: str | None = None) -> dict[str, Any]:
+    """The full parameter set: defaults updated by validated overrides."""
+    out = defaults()
+    out.update(validate(overrides or {}, source))
+    return out
+
+
+def parse_assignments(items: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """`["name=value", ...]` from the command line, checked against the declaration."""
+    out: dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            raise InputError(f"expected name=value, got {item!r}", key="--set",
+                             allowed="name=value with a declared parameter name")
+        name, text = item.split("=", 1)
+        out[name.strip()] = get(name.strip(), "--set").parse(text, "--set")
+    return out

@@ -1,0 +1,283 @@
+"""The participants' columnar state and their quarter, run as vectorised passes.
+
+One row per participant agent. Money columns are US dollars per real person the agent stands
+for; the model multiplies sums by `weight` (real participants per agent) for US-scale outputs.
+The decision rule itself lives in model/participant_rules.py; this module owns the state,
+its initialisation from the calibration figures, contributions, trades, returns, ageing,
+retirement and entry.
+
+Calibration figures used here (copied, with sources):
+* balances by age, average / median, end 2024 (Vanguard How America Saves 2025):
+  <25 $7,351 / $2,816; 25-34 $42,640 / $16,255; 35-44 $103,552 / $39,958; 65+ $272,588 / $88,488;
+  45-54 and 55-64 not published there, interpolated. All participants: $148,153 / $38,176.
+* deferral rates by age: 5.5% (<25), 6.8%, 7.3%, 7.9%, 9.3%, 10.1% (65+) (same source).
+* employer match: most common 50% on the first 6% of pay; 96% of plans contribute (Vanguard).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from model import participant_rules as rules
+
+# Age bands: lower and upper age, share of participants (assumption, chosen so the mixture's
+# mean balance is within 6% of Vanguard's $148,153), mean and median balance (Vanguard HAS
+# 2025; 45-54 and 55-64 interpolated), deferral rate (Vanguard HAS 2025), median salary
+# (assumption, of the order of BLS median earnings by age).
+AGE_BANDS = (
+    # lo, hi, share, mean bal, median bal, deferral, median salary
+    (21.0, 25.0, 0.06, 7_351.0, 2_816.0, 0.055, 32_000.0),
+    (25.0, 35.0, 0.21, 42_640.0, 16_255.0, 0.068, 55_000.0),
+    (35.0, 45.0, 0.23, 103_552.0, 39_958.0, 0.073, 70_000.0),
+    (45.0, 55.0, 0.22, 170_000.0, 62_000.0, 0.079, 78_000.0),
+    (55.0, 65.0, 0.20, 240_000.0, 80_000.0, 0.093, 75_000.0),
+    (65.0, 70.0, 0.08, 272_588.0, 88_488.0, 0.101, 65_000.0),
+)
+VANGUARD_MEAN_BALANCE = 148_153.0
+VANGUARD_MEDIAN_BALANCE = 38_176.0
+ENTRY_AGE = (21.0, 30.0)
+
+
+@dataclass
+class EmployerView:
+    """Per-employer arrays participants read this quarter (index = employer index)."""
+
+    offers: np.ndarray  # bool: crypto option on the menu
+    cap: np.ndarray  # share of contributions and balance
+    fee: np.ndarray  # share of assets a year
+    cue: np.ndarray  # external attention cues this quarter (newly offering + education + marketing)
+    sleeve: np.ndarray  # crypto share of the default target-date product
+    match_rate: np.ndarray
+    match_cap: np.ndarray
+    size_weight: np.ndarray  # relative chance a new worker joins this employer
+    balance_factor: np.ndarray  # relative balance level of the plan-size segment
+
+
+@dataclass
+class Flows:
+    """Crypto money movements in one quarter, US dollars per represented person, summed over agents."""
+
+    contributions: float = 0.0
+    purchases: float = 0.0
+    sales: float = 0.0
+    withdrawals: float = 0.0
+    returns: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def net(self) -> float:
+        """Net flow into the crypto market: contributions + purchases - sales - withdrawals."""
+        return self.contributions + self.purchases - self.sales - self.withdrawals
+
+
+def _lognormal_mean_median(rng, mean, median, size):
+    """Lognormal draws with the given mean and median."""
+    sigma = np.sqrt(2.0 * np.log(mean / median))
+    return median * np.exp(sigma * rng.standard_normal(size))
+
+
+class Population:
+    """All participants as columns; `weight` real people per row."""
+
+    def __init__(self, params: dict, employers: EmployerView, district_share: np.ndarray,
+                 district_lean: np.ndarray, rng: np.random.Generator):
+        self.p = params
+        self.rng = rng
+        self.n = n = params["n_participants"]
+        self.weight = params["us_participants"] / n
+        self.k = rules.Coefficients.from_params(params)
+        self.n_employers = len(employers.size_weight)
+        self.district_lean = district_lean
+        self._emp_prob = employers.size_weight / employers.size_weight.sum()
+        self._district_prob = district_share
+        self.employer = np.zeros(n, np.int32)
+        self.district = np.zeros(n, np.int16)
+        for name in ("age", "retire_age", "salary", "deferral", "party_lean", "risk_target",
+                     "affinity", "attentiveness", "trend_trait", "loss_aversion",
+                     "balance_other", "crypto_active", "crypto_default", "alloc", "last_gain"):
+            setattr(self, name, np.zeros(n))
+        self.in_default = np.zeros(n, bool)
+        self.entered = np.zeros(n, np.int32)  # quarter the person behind the row entered
+        rows = np.arange(n)
+        self._draw_people(rows, initial=True, employers=employers)
+        self.district[:] = rng.choice(len(district_share), n, p=district_share)
+        self._draw_party(rows)
+        raw_total = (self.balance_other.sum()) * self.weight
+        self.balance_scale = params["total_401k_assets_usd"] / raw_total if raw_total > 0 else 1.0
+        self.balance_other *= self.balance_scale
+        self.contacts = self._draw_contacts(params["social_degree"], params["network_local_share"])
+        self.interest_by_employer = np.zeros(self.n_employers)
+        self.peer_share = np.zeros(n)
+
+    # --- initial draws and entrants
+    def _draw_people(self, rows: np.ndarray, initial: bool, employers: EmployerView) -> None:
+        """Draw age, pay, saving and behavioural traits for `rows` (new people in those rows)."""
+        rng, p, m = self.rng, self.p, len(rows)
+        if initial:
+            shares = np.array([b[2] for b in AGE_BANDS])
+            band = rng.choice(len(AGE_BANDS), m, p=shares / shares.sum())
+            lo = np.array([b[0] for b in AGE_BANDS])[band]
+            hi = np.array([b[1] for b in AGE_BANDS])[band]
+            age = lo + (hi - lo) * rng.random(m)
+        else:
+            age = rng.uniform(*ENTRY_AGE, m)
+            band = np.zeros(m, np.int64)
+        self.age[rows] = age
+        retire = rng.normal(p["retirement_age"], 2.0, m)
+        self.retire_age[rows] = np.maximum(retire, age + 0.25)
+        self.employer[rows] = rng.choice(self.n_employers, m, p=self._emp_prob)
+        med_salary = np.array([b[6] for b in AGE_BANDS])[band]
+        self.salary[rows] = med_salary * np.exp(0.5 * rng.standard_normal(m))
+        deferral = np.array([b[5] for b in AGE_BANDS])[band]
+        self.deferral[rows] = np.clip(deferral * np.exp(0.35 * rng.standard_normal(m)), 0.01, 0.5)
+        mean = np.array([b[3] for b in AGE_BANDS])[band]
+        median = np.array([b[4] for b in AGE_BANDS])[band]
+        bal = _lognormal_mean_median(rng, mean, median, m) * employers.balance_factor[self.employer[rows]]
+        if not initial:
+            bal *= self.balance_scale
+        self.balance_other[rows] = bal
+        self.crypto_active[rows] = 0.0
+        self.crypto_default[rows] = 0.0
+        self.alloc[rows] = 0.0
+        self.last_gain[rows] = 0.0
+        self.risk_target[rows] = p["target_allocation"] * np.exp(0.5 * rng.standard_normal(m))
+        self.affinity[rows] = (p["affinity_mean"] + p["affinity_age_slope"] * (age - 40.0)
+                               + p["affinity_sd"] * rng.standard_normal(m))
+        self.attentiveness[rows] = np.exp(0.8 * rng.standard_normal(m) - 0.32)  # mean 1
+        self.trend_trait[rows] = np.exp(0.5 * rng.standard_normal(m) - 0.125)  # mean 1
+        self.loss_aversion[rows] = 1.0 + (p["loss_aversion_mean"] - 1.0) * np.exp(
+            0.5 * rng.standard_normal(m) - 0.125)
+        self.in_default[rows] = rng.random(m) < p["tdf_default_share"]
+
+    def _draw_party(self, rows: np.ndarray) -> None:
+        """Party lean (-1 Democratic to +1 Republican) around the district's lean; crypto affinity
+        rises slightly with it (Gallup 2025: 18% of conservatives vs 10% of Democrats own crypto)."""
+        lean = np.tanh(self.district_lean[self.district[rows]] + 0.8 * self.rng.standard_normal(len(rows)))
+        self.party_lean[rows] = lean
+        self.affinity[rows] += 0.15 * lean
+
+    def _draw_contacts(self, degree: int, local_share: float) -> np.ndarray:
+        """Social contacts: `degree` per participant, a share from the same district (rows)."""
+        n, rng = self.n, self.rng
+        if degree == 0 or n < 2:
+            return np.zeros((n, 0), np.int64)
+        order = np.argsort(self.district, kind="stable")
+        counts = np.bincount(self.district, minlength=len(self._district_prob))
+        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        d = self.district[:, None]
+        local = order[starts[d] + (rng.random((n, degree)) * counts[d]).astype(np.int64)]
+        anywhere = rng.integers(0, n, (n, degree))
+        return np.where(rng.random((n, degree)) < local_share, local, anywhere)
+
+    # --- quantities the rest of the model reads
+    @property
+    def holds(self) -> np.ndarray:
+        """Whether each participant holds any crypto (actively or through a default product)."""
+        return (self.crypto_active > 0.0) | (self.crypto_default > 0.0)
+
+    @property
+    def balance(self) -> np.ndarray:
+        """Total balance per represented person, US dollars."""
+        return self.balance_other + self.crypto_active + self.crypto_default
+
+    def update_peer_share(self) -> None:
+        """Share of coworkers and of contacts holding crypto, as seen at the start of the quarter."""
+        holds = self.holds.astype(float)
+        count = np.bincount(self.employer, minlength=self.n_employers)
+        cw = np.bincount(self.employer, weights=holds, minlength=self.n_employers) / np.maximum(count, 1)
+        w = self.p["coworker_weight"] if self.contacts.shape[1] else 1.0
+        social = holds[self.contacts].mean(axis=1) if self.contacts.shape[1] else 0.0
+        self.peer_share = w * cw[self.employer] + (1.0 - w) * social
+
+    # --- the quarter
+    def retire_and_enter(self, quarter: int, employers: EmployerView) -> tuple[np.ndarray, Flows]:
+        """Retire everyone at or past retirement age (balances leave) and put entrants in their rows.
+
+        Returns the rows replaced and the flows: crypto withdrawals are sold on exit.
+        """
+        rows = np.flatnonzero(self.age >= self.retire_age)
+        flows = Flows()
+        if len(rows):
+            flows.withdrawals = float((self.crypto_active[rows] + self.crypto_default[rows]).sum())
+            flows.extra["withdrawals_all"] = float(self.balance[rows].sum())
+            self._draw_people(rows, initial=False, employers=employers)
+            self.entered[rows] = quarter
+            self._draw_party(rows)
+        return rows, flows
+
+    def contribute(self, employers: EmployerView, offered: np.ndarray, sleeve: np.ndarray,
+                   flows: Flows) -> None:
+        """Payroll contributions this quarter: salary/4 x (deferral + match), split by allocation."""
+        e = self.employer
+        rate = self.deferral + employers.match_rate[e] * np.minimum(self.deferral, employers.match_cap[e])
+        amount = self.salary / 4.0 * rate
+        to_active = amount * np.where(offered, self.alloc, 0.0)
+        to_default = amount * sleeve
+        self.crypto_active += to_active
+        self.crypto_default += to_default
+        self.balance_other += amount - to_active - to_default
+        flows.contributions += float(to_active.sum() + to_default.sum())
+        flows.extra["contributions_all"] = float(amount.sum())
+
+    def decide_all(self, employers: EmployerView, offered: np.ndarray, env: rules.Market):
+        """Every participant's decision this quarter in one vectorised pass (see participant_rules)."""
+        e = self.employer
+        u = self.rng.random((3, self.n))
+        new_alloc, move, panic, util = rules.decide(
+            self.affinity, self.trend_trait, self.attentiveness, self.loss_aversion,
+            self.risk_target, self.alloc, self.crypto_active > 0.0, offered, employers.cap[e],
+            employers.fee[e], employers.cue[e], self.peer_share, u[0], u[1], u[2], env, self.k)
+        interested = (util > 0.0).astype(float)
+        count = np.bincount(e, minlength=self.n_employers)
+        self.interest_by_employer = (np.bincount(e, weights=interested, minlength=self.n_employers)
+                                     / np.maximum(count, 1))
+        self.alloc = new_alloc
+        return move, panic
+
+    def trade(self, move: np.ndarray, panic: np.ndarray, offered: np.ndarray, sleeve: np.ndarray,
+              flows: Flows) -> None:
+        """Sales and purchases implied by this quarter's choices.
+
+        Panic sellers and participants whose plan no longer offers crypto sell all active crypto;
+        reviewers who move their balance trade to allocation x balance; the default product
+        rebalances its sleeve to sleeve x balance.
+        """
+        total = self.balance
+        target_active = np.where(move, self.alloc * total, self.crypto_active)
+        target_active = np.where(panic | ~offered, 0.0, target_active)
+        target_default = np.where(self.in_default, sleeve * total, 0.0)
+        delta = (target_active - self.crypto_active) + (target_default - self.crypto_default)
+        self.crypto_active = target_active
+        self.crypto_default = target_default
+        self.balance_other -= delta
+        flows.purchases += float(delta[delta > 0].sum())
+        flows.sales += float(-delta[delta < 0].sum())
+
+    def set_static(self, share: float, flows: Flows) -> None:
+        """Static claim: every participant holds `share` of balance and contributions, rebalanced."""
+        total = self.balance
+        target = share * total
+        delta = target - self.crypto_active - self.crypto_default
+        self.crypto_active = target
+        self.crypto_default[:] = 0.0
+        self.balance_other = total - target
+        self.alloc[:] = share
+        flows.purchases += float(delta[delta > 0].sum())
+        flows.sales += float(-delta[delta < 0].sum())
+
+    def credit_returns(self, price_ratio: float, balanced_return: float, flows: Flows) -> None:
+        """Returns for the quarter: crypto at the market's price ratio, the rest at the balanced return."""
+        gain_a = self.crypto_active * (price_ratio - 1.0)
+        gain_d = self.crypto_default * (price_ratio - 1.0)
+        self.crypto_active += gain_a
+        self.crypto_default += gain_d
+        self.balance_other *= 1.0 + balanced_return
+        self.last_gain = gain_a + gain_d
+        flows.returns += float(gain_a.sum() + gain_d.sum())
+
+    def age_one_quarter(self) -> None:
+        """Everyone ages a quarter and gets a quarter's wage growth."""
+        self.age += 0.25
+        self.salary *= (1.0 + self.p["wage_growth_annual"]) ** 0.25
