@@ -159,7 +159,7 @@ class Crypto401kModel(mesa.Model):
             return
         if p["static_allocation"] > 0:
             pop.set_static(p["static_allocation"], self.flows)
-            self._pending_flow = self.flows.net
+            self._pending_flow = self.flows.net * pop.weight  # cleared by the market in quarter 1
             return
         offered = self.offered_mask()
         u = rules.utility(pop.affinity, pop.trend_trait, 0.0, self.employer_view.fee[pop.employer],

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from model import participant_rules as rules
 from model.calendar import quarter_to_date
 
 if TYPE_CHECKING:
@@ -49,6 +50,10 @@ OUTPUTS: dict[str, tuple[str, str]] = {
     "litigation_risk": ("0-1", "litigation climate plan sponsors read"),
     "products_offered": ("count", "crypto products on sale to plans"),
     "average_fee": ("share of assets a year", "average annual fee of the crypto products on sale"),
+    # calibration moments (experiments/tuning): inertia, interest and chosen allocation sizes
+    "annual_review_share": ("share of participants", "participants who would review their allocation at least once in a year at this quarter's attention hazards"),
+    "interest_share": ("share of participants", "participants whose utility of holding crypto is positive (would choose crypto if offered and attentive)"),
+    "mean_chosen_allocation": ("share of contributions and balance", "average crypto allocation of participants with an allocation above zero (empty when none)"),
 }
 
 
@@ -94,6 +99,21 @@ def quarter_metrics(model: Crypto401kModel) -> dict:
         "litigation_risk": float(model.litigation.level),
         "products_offered": int(model.products.products_offered()),
         "average_fee": float(model.products.average_fee()),
+        **_calibration_moments(model),
+    }
+
+
+def _calibration_moments(model: Crypto401kModel) -> dict:
+    """Inertia, interest and allocation size, read from the participants' state (shares of 1)."""
+    pop = model.population
+    p_quarter = rules.attention_probability(pop.attentiveness, model.employer_view.cue[pop.employer],
+                                            pop.peer_share, model.market_view, pop.k)
+    counts = np.bincount(pop.employer, minlength=len(pop.interest_by_employer))
+    chosen = pop.alloc[pop.alloc > 0.0]
+    return {
+        "annual_review_share": float(np.mean(1.0 - (1.0 - p_quarter) ** 4)),
+        "interest_share": float((pop.interest_by_employer * counts).sum() / pop.n),
+        "mean_chosen_allocation": float(chosen.mean()) if chosen.size else float("nan"),
     }
 
 

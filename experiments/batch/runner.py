@@ -1,0 +1,315 @@
+"""The batch runner: executes RunSpecs on a local process pool or a Dask cluster, resumably.
+
+`run_batch` locks the store folder, repairs it (see store.scan), skips runs already stored,
+and streams each finished run to the store. Only a bounded window of runs is in flight and
+only a small group of finished runs is buffered, so the runner's memory does not grow with
+the number of runs (unlike mesa.batch_run, which returns every result in one list).
+
+A run that raises is recorded in the catalogue with its error and settings; the batch goes
+on. Failed runs are tried again when the same batch is run again.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+import socket
+import time
+import traceback
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from experiments.batch import store
+from experiments.batch.spec import RunSpec
+from model.errors import InputError
+
+GROUP_SIZE = 16  # runs per results file at most
+FLUSH_SECONDS = 2.0  # a finished run waits at most this long before it is written
+
+
+@dataclass
+class BatchSummary:
+    """What a call to run_batch did."""
+
+    out_dir: Path
+    planned: int
+    skipped: int = 0  # already in the store
+    completed: int = 0  # completed by this call
+    failed: int = 0  # raised in this call
+    redone: int = 0  # runs found damaged in the store and redone
+    elapsed_s: float = 0.0
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (run_id, error)
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+
+def execute_run(spec: RunSpec) -> pd.DataFrame:
+    """One run's quarters table (quarter 0 to spec.quarters) with identifying columns added.
+
+    Columns: run_id, scenario (the scenario's name), seed, param_<name> for every override in
+    spec.params, then the kept outputs (`quarter` and `date` always).
+    """
+    from experiments.single_run import simulate
+
+    model, table = simulate(spec.scenario, quarters=spec.quarters, seed=spec.seed,
+                            overrides=spec.overrides())
+    if spec.outputs is not None:
+        missing = [o for o in spec.outputs if o not in table.columns]
+        if missing:
+            raise KeyError(f"outputs not produced by the model: {missing}")
+        keep = ["quarter", "date"] + [o for o in spec.outputs if o not in ("quarter", "date")]
+        table = table[keep]
+    ids = {"run_id": spec.run_id, "scenario": model.scenario_name, "seed": spec.seed}
+    ids.update({f"param_{k}": v for k, v in sorted(spec.params.items())})
+    head = pd.DataFrame({k: [v] * len(table) for k, v in ids.items()})
+    return pd.concat([head, table.reset_index(drop=True)], axis=1)
+
+
+def _run_safely(spec: RunSpec) -> tuple[pd.DataFrame | None, dict[str, Any]]:
+    """execute_run with any exception turned into a failure record (runs in a worker)."""
+    started = time.time()
+    record: dict[str, Any] = {**spec.as_record(), "worker": f"{socket.gethostname()}:{os.getpid()}",
+                              "started_at": _stamp(started)}
+    try:
+        frame = execute_run(spec)
+        record.update(status="ok", error=None, traceback=None)
+    except Exception as exc:  # the batch goes on; the record says what happened
+        frame = None
+        record.update(status="failed", error=f"{type(exc).__name__}: {exc}",
+                      traceback=traceback.format_exc(limit=20))
+    finished = time.time()
+    record.update(finished_at=_stamp(finished), duration_s=round(finished - started, 4))
+    return frame, record
+
+
+def _stamp(t: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(t)) + f".{int(t % 1 * 1000):03d}"
+
+
+def _failure_record(spec: RunSpec, error: str) -> dict[str, Any]:
+    now = _stamp(time.time())
+    return {**spec.as_record(), "status": "failed", "error": error, "traceback": None,
+            "started_at": now, "finished_at": now, "duration_s": 0.0, "worker": None}
+
+
+# --- engines: submit a spec, wait for some to finish
+class _InProcess:
+    """One worker: runs in this process (no pool start-up; used for workers=1)."""
+
+    name = "in-process"
+
+    def __init__(self) -> None:
+        self.queue: deque = deque()
+
+    def submit(self, spec: RunSpec) -> Any:
+        self.queue.append(spec)
+        return spec.run_id
+
+    def wait(self, handles: list, timeout: float) -> list[tuple[Any, tuple]]:
+        spec = self.queue.popleft()
+        return [(spec.run_id, _run_safely(spec))]
+
+    def close(self, cancel: bool = False) -> None:
+        self.queue.clear()
+
+
+class _LocalPool:
+    """A local process pool ('spawn' start: no state copied from the parent, as in mesa)."""
+
+    def __init__(self, workers: int):
+        self.name = f"process pool ({workers} workers)"
+        self.pool = cf.ProcessPoolExecutor(max_workers=workers,
+                                           mp_context=multiprocessing.get_context("spawn"))
+
+    def submit(self, spec: RunSpec) -> Any:
+        return self.pool.submit(_run_safely, spec)
+
+    def wait(self, handles: list, timeout: float) -> list[tuple[Any, tuple]]:
+        done, _ = cf.wait(handles, timeout=timeout, return_when=cf.FIRST_COMPLETED)
+        return [(h, h.result()) for h in done]
+
+    def close(self, cancel: bool = False) -> None:
+        self.pool.shutdown(wait=not cancel, cancel_futures=cancel)
+
+
+class _Dask:
+    """An existing dask.distributed scheduler at `address` (the workers import this project)."""
+
+    def __init__(self, address: str):
+        from distributed import Client
+
+        try:
+            self.client = Client(address, timeout="20s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise InputError(f"cannot reach the Dask scheduler ({exc})", key="--dask",
+                             allowed="the address of a running scheduler, e.g. tcp://host:8786")
+        self.name = f"dask ({address})"
+
+    def submit(self, spec: RunSpec) -> Any:
+        return self.client.submit(_run_safely, spec, pure=False)
+
+    def wait(self, handles: list, timeout: float) -> list[tuple[Any, tuple]]:
+        from distributed import wait
+        try:
+            done, _ = wait(handles, timeout=timeout, return_when="FIRST_COMPLETED")
+        except TimeoutError:
+            return []
+        return [(h, h.result()) for h in done]
+
+    def close(self, cancel: bool = False) -> None:
+        self.client.close()
+
+
+def _engine(workers: int | None, dask_address: str | None):
+    if dask_address:
+        return _Dask(dask_address)
+    n = workers or len(os.sched_getaffinity(0))
+    if n < 1:
+        raise InputError(f"{n} workers", key="--workers", allowed="an integer of at least 1")
+    return _InProcess() if n == 1 else _LocalPool(n)
+
+
+def run_batch(runs: list[RunSpec], out_dir: Path, *, workers: int | None = None,
+              dask_address: str | None = None, progress: bool = True) -> BatchSummary:
+    """Run every spec not already in the store at `out_dir`, streaming results to it.
+
+    workers: local processes (None: all cores); ignored with dask_address (runs go to the
+    Dask scheduler there). Raises InputError before any run if run ids repeat, if the folder
+    is locked by another batch, or if the folder holds a run id made with other settings.
+    Interrupting (Ctrl-C) writes what has finished and re-raises KeyboardInterrupt; running
+    the same call again resumes.
+    """
+    t0 = time.time()
+    seen: set[str] = set()
+    for spec in runs:
+        if spec.run_id in seen:
+            raise InputError("run id appears twice in the batch", key=spec.run_id)
+        seen.add(spec.run_id)
+    root = store.prepare(out_dir)
+    summary = BatchSummary(out_dir=root, planned=len(runs))
+    with store.StoreLock(root):
+        state = store.scan(root, repair=True)
+        _check_same_settings(runs, state.completed, root)
+        todo = deque(s for s in runs if s.run_id not in state.completed)
+        summary.skipped = len(runs) - len(todo)
+        summary.redone = len(set(state.damaged_runs) & {s.run_id for s in todo})
+        if not todo:
+            summary.elapsed_s = time.time() - t0
+            return summary
+        writer = store.StoreWriter(root)
+        engine = _engine(workers, dask_address)
+        window = max(2, 2 * (workers or len(os.sched_getaffinity(0))))
+        if dask_address:
+            window = max(window, 2 * len(engine.client.scheduler_info().get("workers", {})) or 4)
+        bar = _Bar(len(runs), summary.skipped, engine.name, progress)
+        inflight: dict[Any, RunSpec] = {}
+        buffer: list[tuple[pd.DataFrame, dict]] = []
+        first_buffered = 0.0
+
+        def flush() -> None:
+            nonlocal buffer
+            if buffer:
+                writer.write_group([f for f, _ in buffer], [r for _, r in buffer])
+                summary.completed += len(buffer)
+                bar.update(done=len(buffer))
+                buffer = []
+
+        interrupted = False
+        try:
+            while todo or inflight:
+                while todo and len(inflight) < window:
+                    spec = todo.popleft()
+                    inflight[engine.submit(spec)] = spec
+                for handle, outcome in engine.wait(list(inflight), FLUSH_SECONDS):
+                    spec = inflight.pop(handle)
+                    frame, record = outcome
+                    if record["status"] == "ok":
+                        if not buffer:
+                            first_buffered = time.time()
+                        buffer.append((frame, record))
+                    else:
+                        writer.write_failure(record)
+                        summary.failed += 1
+                        summary.failures.append((spec.run_id, record["error"]))
+                        bar.update(failed=1)
+                if buffer and (len(buffer) >= GROUP_SIZE or not inflight
+                               or time.time() - first_buffered >= FLUSH_SECONDS):
+                    flush()
+        except KeyboardInterrupt:
+            interrupted = True
+            raise
+        except Exception as exc:
+            # An engine-level failure (e.g. a dead worker process): record the runs in flight.
+            for spec in inflight.values():
+                writer.write_failure(_failure_record(spec, f"{type(exc).__name__}: {exc}"))
+            raise
+        finally:
+            flush()
+            engine.close(cancel=interrupted)
+            bar.close()
+            summary.elapsed_s = time.time() - t0
+    return summary
+
+
+def _check_same_settings(runs: list[RunSpec], completed: dict[str, dict], root: Path) -> None:
+    """Refuse a planned run whose id is stored with other settings (the folder is another batch's)."""
+    keys = ("scenario", "params_json", "seed", "quarters", "participants", "outputs_json")
+    for spec in runs:
+        rec = completed.get(spec.run_id)
+        if rec is None:
+            continue
+        planned = spec.as_record()
+        for k in keys:
+            stored = rec.get(k)
+            if stored is not None and pd.isna(stored):
+                stored = None
+            elif k in ("seed", "quarters", "participants"):
+                stored = int(stored)
+            if stored != planned[k]:
+                raise InputError(f"the folder already holds run '{spec.run_id}' made with other"
+                                 f" settings ({k}: stored {stored!r}, planned {planned[k]!r});"
+                                 " use a new --out or the same experiment file",
+                                 source=str(root), key="--out")
+
+
+class _Bar:
+    """A rich progress bar on stderr: done, failed, remaining and the time left."""
+
+    def __init__(self, total: int, skipped: int, engine: str, show: bool):
+        self.show = show
+        self.total, self.done, self.failed = total, skipped, 0
+        if not show:
+            return
+        from rich.console import Console
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                   TimeElapsedColumn, TimeRemainingColumn)
+
+        self.progress = Progress(
+            TextColumn("[bold]runs[/]"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("failed [red]{task.fields[failed]}[/]  remaining {task.fields[remaining]}"),
+            TextColumn("{task.fields[engine]}"), TimeElapsedColumn(), TextColumn("ETA"),
+            TimeRemainingColumn(), console=Console(stderr=True))
+        self.progress.start()
+        self.task = self.progress.add_task("runs", total=total, completed=skipped, failed=0,
+                                           remaining=total - skipped, engine=engine)
+        # the ETA should come from this call's pace, not count the skipped runs as instant
+        self.progress.reset(self.task, total=total, completed=skipped, failed=0,
+                            remaining=total - skipped, engine=engine)
+
+    def update(self, done: int = 0, failed: int = 0) -> None:
+        self.done += done + failed
+        self.failed += failed
+        if self.show:
+            self.progress.update(self.task, advance=done + failed, failed=self.failed,
+                                 remaining=self.total - self.done)
+
+    def close(self) -> None:
+        if self.show:
+            self.progress.stop()
