@@ -7,9 +7,9 @@ Each quarter an employer reviews its menu with probability `menu_review_rate`. I
         + demand_weight x share of own participants wanting crypto
         + peer_offer_weight x share of network peers offering - caution_weight x caution
 
-A non-offering employer whose recordkeeper (or another manager) sells a product adds it with
-probability logistic(s) and sets a cap of allocation_cap x (1 - 0.75 x caution); an offering
-employer drops it with probability logistic(-s - drop_margin), or at once when no product is
+A non-offering employer whose recordkeeper (or, at a switching cost `switching_cost` taken off
+s, another manager) sells a product adds it with probability logistic(s) and sets a cap of
+allocation_cap x (1 - 0.75 x caution); an offering employer drops it with probability logistic(-s - drop_margin), or at once when no product is
 left. Offering employers run employee education with probability `education_rate`.
 """
 
@@ -99,6 +99,8 @@ class Employer(mesa.Agent):
             return
         score = self.offer_score()
         if self.offer is None and offer is not None:
+            if offer.switching:  # only another manager than the recordkeeper sells crypto
+                score -= p["switching_cost"]
             if rng.random() < logistic(score):
                 self.offer = offer
                 self.cap = p["allocation_cap"] * (1.0 - 0.75 * self.caution)

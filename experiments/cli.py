@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -28,7 +29,8 @@ err_console = Console(stderr=True)
 
 def fail(exc: Exception) -> None:
     """Print a user error as one line and exit with status 2."""
-    err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    # escape(): messages name [sections] and file paths, which rich would read as markup
+    err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -128,6 +130,18 @@ def list_scenarios() -> None:
 
 
 # --- commands of the other subsystems register themselves here (one line each)
+from experiments.batch import cli as batch_cli  # noqa: E402
+app.command("batch")(batch_cli.batch)
+app.command("results")(batch_cli.results)
+app.command("report")(batch_cli.report)
+from experiments.tuning import cli as tuning_cli  # noqa: E402
+app.command("sensitivity")(tuning_cli.sensitivity)
+app.command("calibrate")(tuning_cli.calibrate)
+from experiments import odd_tables, validation  # noqa: E402
+app.command("docs")(odd_tables.docs)
+app.command("validate")(validation.validate)
+from experiments import viz as viz_cli  # noqa: E402
+app.command("viz")(viz_cli.viz)
 # (end of command registrations)
 
 
@@ -136,7 +150,7 @@ def main() -> None:
     try:
         app()
     except InputError as exc:  # raised inside a command after validation
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
 
 

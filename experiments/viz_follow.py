@@ -1,8 +1,10 @@
 """The inspector's memory: one chosen participant, employer or politician, followed over time.
 
-A `Follower` holds the agent handle (not a row number: when a participant retires its row goes
-to an entrant, and the follower then reports the retirement instead of silently switching to
-someone else) and one snapshot per quarter, taken after each step.
+A `Follower` holds one snapshot per quarter, taken after each step. A participant is followed
+as a person (the agent handle, not the row: when the participant retires its row goes to an
+entrant, and the follower then reports the retirement instead of switching to someone else).
+An employer is followed as itself. A politician is followed by seat: after an election the
+seat's new member is shown, with its own member id.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from agents.participant import Participant
-from experiments.viz_charts import politicians
+from experiments.viz_charts import is_pro_crypto, member_label, politicians
 
 KINDS = ("participant", "employer", "politician")
 # the series drawn over time for each kind (the snapshot has more)
@@ -63,11 +65,14 @@ def snapshot(kind: str, agent, quarter: int) -> dict[str, Any]:
             "peers": len(agent.peers),
         })
     else:
+        out["member"] = member_label(agent)
+        out["member id"] = agent.unique_id
         for name, value in sorted(vars(agent).items()):
-            if not name.startswith("_") and name not in ("model", "pos", "cell") and (
+            if not name.startswith("_") and name not in ("model", "pos", "cell", "party") and (
                     value is None or isinstance(value, (bool, int, float, str))):
                 out[name] = value
         out["stance"] = float(getattr(agent, "stance", 0.0))
+        out["pro crypto"] = is_pro_crypto(agent)
     return out
 
 
@@ -78,6 +83,7 @@ class Follower:
         pool = candidates(model, kind)
         if not 0 <= index < len(pool):
             raise ValueError(f"{kind} index {index} is out of range; allowed: 0 to {len(pool) - 1}")
+        self.model = model
         self.kind = kind
         self.index = index
         self.agent = pool[index]
@@ -86,6 +92,8 @@ class Follower:
 
     def record(self, quarter: int) -> None:
         """Add this quarter's snapshot (called by the page model after each step)."""
+        if self.kind == "politician":
+            self.agent = candidates(self.model, self.kind)[self.index]  # the seat's current member
         self.history.append(snapshot(self.kind, self.agent, quarter))
 
     @property

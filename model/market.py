@@ -22,6 +22,18 @@ import math
 import numpy as np
 
 WEEKS = 13
+# Guards, inactive in any plausible run (they bind only at parameter corners such as a 150x
+# multiplier with 401(k) holdings near the whole market, or momentum 1 over 100 years):
+# a week's exogenous log return is at most +-MAX_WEEKLY_LOG (a factor of e^5 ~ 150); the log
+# price impact of a week's 401(k) flow at most +-MAX_WEEKLY_IMPACT (~10%, i.e. a weekly flow
+# beyond 0.1 / M of the market's value, $87B at M = 4.5 and $3.9T, is outside the linear
+# inelastic-market regime; without this bound rebalancing 401(k) holders trading against their
+# own impact pump balances to overflow); the price index stays within [PRICE_FLOOR,
+# PRICE_CEILING], so market values never reach zero or infinity.
+MAX_WEEKLY_LOG = 5.0
+MAX_WEEKLY_IMPACT = 0.1
+PRICE_FLOOR = 1e-12
+PRICE_CEILING = 1e12
 
 
 class CryptoMarket:
@@ -82,7 +94,7 @@ class CryptoMarket:
         crash = self.crash_log if (self.crash_start >= 0 and
                                    self.crash_start <= quarter < self.crash_start + self.crash_len) else 0.0
         drift = self.mu_w + (crash + self.extra_shock + self.momentum * self.last_log_return) / WEEKS
-        self._weekly = drift + self.t_scale * z
+        self._weekly = np.clip(drift + self.t_scale * z, -MAX_WEEKLY_LOG, MAX_WEEKLY_LOG)
         self.extra_shock = 0.0
         self.balanced_return = math.expm1(self.bal_mu - 0.5 * self.bal_sigma ** 2
                                           + self.bal_sigma * bal)
@@ -93,11 +105,14 @@ class CryptoMarket:
         weekly_flow = net_flow_usd / WEEKS
         logs = np.empty(WEEKS)
         cap, shadow, peak, max_dd = self.cap, self.cap_no_401k, self.peak_weekly, self.max_drawdown
+        low, high = self.cap0 * PRICE_FLOOR, self.cap0 * PRICE_CEILING
         for w in range(WEEKS):
             before = cap
             cap *= math.exp(self._weekly[w])
-            cap *= math.exp(self.multiplier * weekly_flow / cap)
-            shadow *= math.exp(self._weekly[w])
+            impact = self.multiplier * weekly_flow / cap
+            cap *= math.exp(min(max(impact, -MAX_WEEKLY_IMPACT), MAX_WEEKLY_IMPACT))
+            cap = min(max(cap, low), high)
+            shadow = min(max(shadow * math.exp(self._weekly[w]), low), high)
             logs[w] = math.log(cap / before)
             peak = max(peak, cap / self.cap0)
             max_dd = max(max_dd, 1.0 - (cap / self.cap0) / peak)

@@ -1,7 +1,7 @@
 """The Mesa model: builds the agents and fixes the order of a quarter.
 
 One quarter, in order (causality runs one way):
-1. calendar: the rule timeline and scheduled events for this quarter;
+1. calendar: the rule timeline, events (fraud) and the administration's rule actions;
 2. market: this quarter's exogenous returns are drawn (the market's own random stream);
 3. product side: asset managers launch/withdraw products and set fees (`products.step`);
 4. employers: add or drop the crypto option, run education;
@@ -9,7 +9,7 @@ One quarter, in order (causality runs one way):
    pass (attention, allocation, panic), trades, default-product rebalancing;
 6. market clears: the quarter's net 401(k) flow moves the price; returns are credited;
    lawsuits and the litigation climate follow the drawdown;
-7. politics (when present): stances, bills, elections;
+7. politics: stances, bills, elections (model/politics.py);
 8. ageing, then data collection.
 
 Quarter 0 (2025Q3) is the state at the order, collected when the model is built; each `step`
@@ -33,10 +33,13 @@ from model.geography import Geography
 from model.litigation import LitigationClimate
 from model.market import CryptoMarket
 from model.outputs import OUTPUTS, make_datacollector, quarter_metrics
+from model.events import Events
 from model.plan_sizes import BALANCE_FACTOR, draw_plans, participant_weights
 from model.population import EmployerView, Flows, Population
-from model.products import StaticCatalogue
+from model.politics import Politics
+from model.product_market import ProductMarket
 from model.regulation import RuleTimeline
+from model.resources import check_memory
 
 STREAMS = ("market", "population", "network", "employers", "managers", "politics", "events")
 
@@ -67,6 +70,7 @@ class Crypto401kModel(mesa.Model):
             scenario = "baseline"
         spec = scenario if isinstance(scenario, scenarios.Scenario) else scenarios.load(scenario or "baseline")
         self.params = spec.parameters(params)
+        check_memory(self.params)  # refuse, before allocating, a population that cannot fit
         self.scenario_name = spec.name
         if rng is None:
             rng = int(np.random.SeedSequence().entropy % (2 ** 63))
@@ -80,8 +84,9 @@ class Crypto401kModel(mesa.Model):
         self.regulation = RuleTimeline(p)
         self.market = CryptoMarket(p, self.streams["market"])
         self.litigation = LitigationClimate(p)
-        self.products = StaticCatalogue(p)
-        self.politics = None  # set by the politics module when present
+        self.observe_market()
+        self.politics = None  # Congress and the administration, built once participants exist
+        self.products = ProductMarket(self)  # asset managers: recordkeepers and crypto products
         self.geography = Geography(self.streams["network"])
         self._build_employers()
         self.employer_view = self._employer_view()
@@ -91,6 +96,8 @@ class Crypto401kModel(mesa.Model):
         self.flows = Flows()
         self._pending_flow = 0.0
         self._initial_holdings()
+        self.events = Events(self)
+        self.politics = Politics(self)
         self.metrics: dict = {}
         self.datacollector = make_datacollector(list(OUTPUTS))
         self._collect()
@@ -115,6 +122,7 @@ class Crypto401kModel(mesa.Model):
         self.employer_graph = self._employer_network(industry, region)
         for i, e in enumerate(self.employer_list):
             e.peers = [self.employer_list[j] for j in sorted(self.employer_graph.neighbors(i))]
+        self.products.attach(self.employer_list)
         k = int(round(p["initial_offering_share"] * n))
         if k and p["channel_401k"]:
             first = rng.choice(n, k, replace=False)
@@ -178,16 +186,18 @@ class Crypto401kModel(mesa.Model):
                                                 minlength=len(count)) / np.maximum(count, 1))
 
     # --- what agents read
-    @property
-    def market_view(self) -> rules.Market:
-        """What participants observe this quarter: trend, drawdown, clarity, news."""
-        return rules.Market(self.market.trailing_log_return(), self.market.recent_drawdown(),
-                            self.regulation.clarity, self.scandal)
+    def observe_market(self) -> rules.Market:
+        """What participants observe this quarter: trend, drawdown, clarity, news (kept as `market_view`)."""
+        self.market_view = rules.Market(self.market.trailing_log_return(), self.market.recent_drawdown(),
+                                        self.regulation.clarity, self.scandal)
+        return self.market_view
 
     def offered_mask(self) -> np.ndarray:
         """Whether each participant's plan offers a crypto option (bool per participant)."""
         if not self.params["channel_401k"]:
             return np.zeros(self.population.n, bool)
+        if self.params["static_allocation"] > 0:  # the static claim puts everyone in
+            return np.ones(self.population.n, bool)
         return self.employer_view.offers[self.population.employer]
 
     # --- the quarter
@@ -198,9 +208,11 @@ class Crypto401kModel(mesa.Model):
         self.flows = flows = Flows()
         # 1-2. calendar and exogenous market
         self.regulation.update(q)
+        self.events.before_quarter(q)
         if self.politics is not None:
             self.politics.before_quarter(q)
         self.market.draw(q)
+        self.observe_market()
         # 3-4. product side, then employers
         self.products.step(q)
         employers = self.agents_by_type[Employer]
@@ -215,10 +227,11 @@ class Crypto401kModel(mesa.Model):
             offered = self.offered_mask()
             sleeve = view.sleeve[pop.employer]
             pop.update_peer_share()
-            pop.contribute(view, offered, np.where(pop.in_default, sleeve, 0.0), flows)
             if p["static_allocation"] > 0:
+                pop.contribute(view, offered, np.zeros(pop.n), flows)
                 pop.set_static(p["static_allocation"], flows)
             else:
+                pop.contribute(view, offered, np.where(pop.in_default, sleeve, 0.0), flows)
                 move, panic = pop.decide_all(view, offered, self.market_view)
                 pop.trade(move, panic, offered, sleeve, flows)
         else:

@@ -49,11 +49,38 @@ OUTPUTS: dict[str, tuple[str, str]] = {
     "clarity": ("0-1", "regulatory clarity employers and participants perceive"),
     "litigation_risk": ("0-1", "litigation climate plan sponsors read"),
     "products_offered": ("count", "crypto products on sale to plans"),
-    "average_fee": ("share of assets a year", "average annual fee of the crypto products on sale"),
+    "average_fee": ("share of assets a year", "mean annual fee of the crypto products on sale (0 when none is)"),
     # calibration moments (experiments/tuning): inertia, interest and chosen allocation sizes
     "annual_review_share": ("share of participants", "participants who would review their allocation at least once in a year at this quarter's attention hazards"),
     "interest_share": ("share of participants", "participants whose utility of holding crypto is positive (would choose crypto if offered and attentive)"),
     "mean_chosen_allocation": ("share of contributions and balance", "average crypto allocation of participants with an allocation above zero (empty when none)"),
+    # asset managers (model/product_market.py)
+    "manager_crypto_aum_usd": ("USD", "crypto held in asset managers' products: menu options by seller, target-date sleeves by recordkeeper"),
+    "top_manager_share": ("share of 1", "largest manager's share of manager_crypto_aum_usd"),
+    "managers_selling": ("count", "asset managers selling any crypto product"),
+    "tdf_sleeves_offered": ("count", "managers whose target-date product has a crypto sleeve"),
+    "marketing_cue": ("cue units", "attention cue participants in offering plans get from managers' marketing"),
+    "manager_lobbying_usd": ("USD per quarter", "asset managers' lobbying spend"),
+    # events (model/events.py)
+    "fraud": ("0 or 1", "a fraud at a custodian or product came to light this quarter"),
+    "fraud_losses_usd": ("USD per quarter", "401(k) crypto destroyed by fraud; crypto AUM change = contributions + purchases - sales + returns - withdrawals - fraud losses"),
+    "scandal_salience": ("salience units", "news salience of scandals this quarter (attention hazard, lawsuits, stances)"),
+    # politics (model/politics.py; definitions in docs/readme/politics.md)
+    "moat_index": ("share of members", "net share of the 535 members whose expected vote on a standard crackdown flips to 'no' because of constituents' 401(k) crypto exposure"),
+    "moat_votes_house": ("votes", "expected House votes against a standard crackdown added by constituents' exposure"),
+    "crackdown_pass_probability": ("probability", "chance a standard crackdown bill introduced now becomes law (both chambers, then signature or veto override)"),
+    "crackdown_pass_probability_no_exposure": ("probability", "the same with every member at the stance it would hold without constituents' exposure"),
+    "crackdown_congress_probability": ("probability", "chance a standard crackdown bill passes both chambers (before the administration acts)"),
+    "crackdown_votes_house": ("votes", "expected House votes for a standard crackdown bill (of 435)"),
+    "pro_crypto_share_house": ("share of members", "House members more likely than not to vote against a crackdown"),
+    "pro_crypto_share_senate": ("share of members", "senators more likely than not to vote against a crackdown"),
+    "administration_stance": ("-1 to +1", "crypto stance of the administration (-1 hostile, +1 friendly)"),
+    "voter_exposure": ("share of voters", "401(k) crypto holders as a share of votes cast nationally"),
+    "election": ("text", "'house' (House and a Senate third), 'presidential' (also the president) or ''"),
+    "bill": ("text", "bills voted this quarter with their roll calls and results, or ''"),
+    "crackdown_laws": ("count", "crackdown bills enacted so far"),
+    "protection_laws": ("count", "protection bills enacted so far"),
+    "members_replaced": ("count", "members of Congress replaced at this quarter's election"),
 }
 
 
@@ -100,6 +127,9 @@ def quarter_metrics(model: Crypto401kModel) -> dict:
         "products_offered": int(model.products.products_offered()),
         "average_fee": float(model.products.average_fee()),
         **_calibration_moments(model),
+        **model.products.metrics(),
+        **model.events.metrics(),
+        **model.politics.metrics(),
     }
 
 

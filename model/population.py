@@ -64,6 +64,7 @@ class Flows:
     sales: float = 0.0
     withdrawals: float = 0.0
     returns: float = 0.0
+    fraud_losses: float = 0.0  # crypto destroyed by fraud (model/events.py); not a market flow
     extra: dict = field(default_factory=dict)
 
     @property

@@ -66,9 +66,13 @@ def read_toml(path: Path) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"not valid TOML: {exc}", source=str(path)) from None
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise InputError(f"not valid TOML: {exc}".split(";")[0], source=str(path)) from None
+    except RecursionError:  # arrays or tables nested thousands deep
+        raise InputError("not valid TOML: values nested too deeply", source=str(path)) from None
 
 
-def load(name_or_path: str | Path, _seen: tuple[str, ...] = ()) -> Scenario:
+def load(name_or_path: str | Path, _seen: tuple[Path, ...] = ()) -> Scenario:
     """The scenario called `name_or_path` (a shipped name or a TOML file path), validated."""
     path = _locate(name_or_path)
     data = read_toml(path)
@@ -78,7 +82,8 @@ def load(name_or_path: str | Path, _seen: tuple[str, ...] = ()) -> Scenario:
             raise InputError(f"unknown section [{section}]{did_you_mean(section, SECTIONS)}",
                              source=src, key=section, allowed=", ".join(f"[{s}]" for s in SECTIONS))
         if not isinstance(value, dict):
-            raise InputError("must be a table (a [section])", source=src, key=section)
+            raise InputError("must be a table", source=src, key=section,
+                             allowed=f"a [{section}] header followed by key = value lines")
         keys = SECTIONS[section]
         if keys is not None:
             for key in value:
@@ -88,15 +93,23 @@ def load(name_or_path: str | Path, _seen: tuple[str, ...] = ()) -> Scenario:
     meta = data.get("scenario", {})
     for key in ("name", "description", "extends"):
         if key in meta and not isinstance(meta[key], str):
-            raise InputError("must be a string", source=src, key=f"scenario.{key}")
+            raise InputError(f"must be a string, got {meta[key]!r}", source=src,
+                             key=f"scenario.{key}", allowed="a quoted string")
     name = meta.get("name", path.stem)
     overrides: dict[str, Any] = {}
     quarters = DEFAULT_QUARTERS
     if "extends" in meta:
-        if meta["extends"] in _seen or meta["extends"] == name:
+        try:
+            parent_path = _locate(meta["extends"])
+        except InputError as exc:  # attribute it to the file that names the parent
+            raise InputError(f"{meta['extends']!r}: {exc.problem}", source=src, key="scenario.extends",
+                             allowed=exc.allowed) from None
+        # Loops are found by file, not by name: a user file may share a shipped scenario's name.
+        chain = _seen + (path.resolve(),)
+        if parent_path.resolve() in chain:
             raise InputError("scenarios extend each other in a loop", source=src,
-                             key="scenario.extends")
-        parent = load(meta["extends"], _seen + (name,))
+                             key="scenario.extends", allowed="a scenario that does not extend this one")
+        parent = load(parent_path, chain)
         overrides.update(parent.overrides)
         quarters = parent.quarters
     overrides.update(P.validate(data.get("parameters", {}), src))

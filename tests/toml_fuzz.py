@@ -86,6 +86,8 @@ def _file_level(text: str) -> Iterator[Mutant]:
     yield Mutant("missing_value", text.encode() + b"\nsomething =\n", True)
     yield Mutant("duplicate_key", _duplicate_first_key(text), True)
     yield Mutant("json_instead", b'{"parameters": {"a": 1}}', True)
+    yield Mutant("giant_int", text.encode() + b"\ngiant = 1" + b"0" * 5000 + b"\n", True)
+    yield Mutant("deep_nesting", text.encode() + b"\ndeep = " + b"[" * 50_000 + b"]" * 50_000 + b"\n", True)
 
 
 def _duplicate_first_key(text: str) -> bytes:
@@ -125,10 +127,12 @@ def _replace(data: dict, path: tuple[str, ...], new: Any = None, *, rename: str 
     """A deep copy of `data` with the value at `path` replaced, renamed or deleted."""
     if len(path) == 1:
         out = dict(data)
-        value = out.pop(path[0])
         if delete:
-            return out
-        out[rename or path[0]] = value if rename else new
+            del out[path[0]]
+        elif rename:
+            out[rename] = out.pop(path[0])
+        else:
+            out[path[0]] = new  # replaces, or adds a new key
         return out
     return {**data, path[0]: _replace(data[path[0]], path[1:], new, rename=rename, delete=delete)}
 
@@ -155,8 +159,7 @@ def _leaf_level(data: dict, path: tuple[str, ...], value: Any, strict_keys: bool
     for i, typo in enumerate(_typos(key)):
         yield Mutant(f"misspelt_key:{dotted}:{i}", _dump(_replace(data, path, rename=typo)), strict_keys,
                      key=typo, expect=("did you mean", f"'{key}'") if strict_keys else ())
-    yield Mutant(f"unknown_key:{dotted}", _dump(_replace(data, path[:-1] + ("zzqx_" + key,), value)
-                                                 if len(path) > 1 else {**data, "zzqx_" + key: value}),
+    yield Mutant(f"unknown_key:{dotted}", _dump(_replace(data, path[:-1] + ("zzqx_" + key,), value)),
                  strict_keys, key="zzqx_" + key)
     yield Mutant(f"deleted_key:{dotted}", _dump(_replace(data, path, delete=True)), False)
     kind = decl.type if decl else type(value)

@@ -40,12 +40,12 @@ DERIVED: dict[str, tuple[tuple[str, ...], Callable[[pd.DataFrame], pd.Series], s
 }
 
 _PATTERN = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:@\s*(\d+)\s*(?::\s*(\d+)\s*)?)?$")
-NON_NUMERIC = {"date", "rule_status"}
+NON_NUMERIC_UNITS = {"text", "YYYYQn"}
 
 
 def known_names() -> list[str]:
     """Every name a statistic may use: numeric outputs, then derived series."""
-    return [n for n in OUTPUTS if n not in NON_NUMERIC] + list(DERIVED)
+    return [n for n, (unit, _) in OUTPUTS.items() if unit not in NON_NUMERIC_UNITS] + list(DERIVED)
 
 
 @dataclass(frozen=True)

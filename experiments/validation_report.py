@@ -1,0 +1,524 @@
+"""The validation report behind `crypto401k validate`.
+
+Evidence that the model reproduces its inputs and that its outputs have converged.
+
+From fresh runs (nothing is read from earlier results) it writes `VALIDATION.md` and its plots
+(`validation/*.png`) into the output folder:
+
+1. static scenarios against the seed arithmetic (share x $8.7T: $87B at 1%, $435B at 5%);
+2. the quarter-0 population against the calibration figures it was built from;
+3. convergence in agent count: headline outputs at each population size with 95% confidence
+   intervals, and the smallest size whose results stay within the replicate noise of the largest;
+4. replicates needed for a given confidence-interval width on cumulative flow, with and without
+   common random numbers (CRN) in paired comparisons;
+5. the calibration fit table, when a calibrated scenario is shipped.
+
+Sizes, replicates and quarters are fixed in a `Plan` (FULL for the committed report, QUICK for
+the smoke test) and stated in the report. Runs are a plain sequential loop over
+`experiments.single_run.simulate`; each (scenario, size, seed) is run once and reused.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from scipy import stats  # noqa: E402
+
+from experiments.single_run import atomic_write, simulate, versions  # noqa: E402
+from experiments.validation import FULL, Plan  # noqa: E402
+from model import parameters as P  # noqa: E402
+from model import scenarios  # noqa: E402
+from model.errors import InputError  # noqa: E402
+from model.model import Crypto401kModel  # noqa: E402
+from model.plan_sizes import ASSET_SHARE, PARTICIPANT_SHARE, PLAN_SHARE, SEGMENTS  # noqa: E402
+from model.population import AGE_BANDS, VANGUARD_MEAN_BALANCE, VANGUARD_MEDIAN_BALANCE  # noqa: E402
+
+B = 1e9
+Z95 = 1.959964
+# Balance rows of AGE_BANDS that Vanguard publishes; the others are interpolated there.
+PUBLISHED_BANDS = {0, 1, 2, 5}
+# Quarter-0 political figures (copied, with sources).
+HOUSE_PRO_CRYPTO = 278 / 435  # 278 House members rated pro-crypto after the 2024 election (Stand With Crypto, Jan 2025)
+# Senate: the GENIUS Act passed 68-30 (Jun 2025, roll call). The calibration sheet's "20 Senate members
+# rated pro-crypto" (Stand With Crypto) contradicts that vote and is not used.
+SENATE_PRO_CRYPTO = 68 / 100
+GAO_UPPER = 0.01  # crypto "substantially less than 1%" of plans, participants, assets (GAO-25-106161, 2024)
+HEADLINE_METRICS = ("adoption_rate", "cumulative_net_flow_usd", "moat_index")
+CI_TARGETS_USD = (5e9, 10e9, 25e9)  # 95% CI half-widths asked of cumulative flow
+
+
+@dataclass
+class Runs:
+    """Every run's quarters table, keyed by (scenario, participants, seed); each run happens once."""
+
+    plan: Plan
+    log: Callable[[str], None] = print
+    tables: dict[tuple[str, int, int], pd.DataFrame] = field(default_factory=dict)
+    seconds: dict[int, list[float]] = field(default_factory=dict)
+
+    def get(self, scenario: str, n: int, seed: int) -> pd.DataFrame:
+        key = (scenario, n, seed)
+        if key not in self.tables:
+            overrides: dict[str, Any] = {"n_participants": n}
+            if self.plan.n_employers is not None:
+                overrides["n_employers"] = self.plan.n_employers
+            start = time.perf_counter()
+            model, table = simulate(scenario, quarters=self.plan.quarters, seed=seed, overrides=overrides)
+            del model
+            self.seconds.setdefault(n, []).append(time.perf_counter() - start)
+            self.tables[key] = table
+        return self.tables[key]
+
+    def values(self, scenario: str, n: int, seeds: range, column: str, quarter: int) -> np.ndarray:
+        """`column` at `quarter` for each seed (NaN when the output does not exist)."""
+        out = []
+        for s in seeds:
+            t = self.get(scenario, n, s)
+            out.append(float(t[column].iloc[quarter]) if column in t.columns else math.nan)
+        return np.array(out)
+
+
+# --- statistics
+def ci_half_width(x: np.ndarray) -> float:
+    """95% confidence half-width of the mean of `x` (Student t)."""
+    x = x[np.isfinite(x)]
+    if len(x) < 2:
+        return math.nan
+    return float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
+
+
+def replicates_for(sd: float, half_width: float) -> int:
+    """Replicates whose 95% CI of the mean has at most `half_width` (normal approximation)."""
+    if not math.isfinite(sd):
+        return 0
+    return max(2, math.ceil((Z95 * sd / half_width) ** 2))
+
+
+# --- formatting
+def _usd(x: float) -> str:
+    return "n/a" if not math.isfinite(x) else f"${x / B:,.1f}B"
+
+
+def _num(x: float, metric: str) -> str:
+    if not math.isfinite(x):
+        return "n/a"
+    return _usd(x) if metric.endswith("_usd") else f"{x:.4f}"
+
+
+def _pct(x: float, digits: int = 1) -> str:
+    return "n/a" if not math.isfinite(x) else f"{100 * x:.{digits}f}%"
+
+
+def _md_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _save(fig, path: Path) -> None:
+    atomic_write(path, lambda p: fig.savefig(p, dpi=110, bbox_inches="tight", format="png"))
+    plt.close(fig)
+
+
+# --- 1. static scenarios
+def static_section(runs: Runs, figs: dict) -> tuple[str, bool]:
+    """Quarter-0 crypto holdings of the static scenarios vs share x total 401(k) assets."""
+    plan = runs.plan
+    names = [s for s in scenarios.available() if scenarios.load(s).overrides.get("static_allocation", 0) > 0]
+    rows, ok = [], True
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for name in names:
+        spec = scenarios.load(name)
+        params = spec.parameters()
+        share, assets = params["static_allocation"], params["total_401k_assets_usd"]
+        claim = share * assets
+        seeds = range(plan.static_replicates)
+        tabs = [runs.get(name, plan.static_participants, s) for s in seeds]
+        aum0 = tabs[0]["crypto_aum_usd"].iloc[0]
+        flow0 = tabs[0]["cumulative_net_flow_usd"].iloc[0]
+        err = abs(aum0 - claim) / claim
+        share_end = np.array([t["crypto_share_of_401k_assets"].iloc[-1] for t in tabs])
+        aum_end = np.array([t["crypto_aum_usd"].iloc[-1] for t in tabs])
+        passed = err < 0.005 and abs(flow0 - claim) / claim < 0.005
+        ok &= passed
+        rows.append([name, _pct(share), _usd(claim), _usd(aum0), _usd(flow0), _pct(err, 3),
+                     f"{_pct(share_end.mean(), 2)}", f"{_usd(np.median(aum_end))}",
+                     "pass" if passed else "FAIL"])
+        q = tabs[0]["quarter"]
+        med = np.median(np.vstack([t["crypto_aum_usd"] for t in tabs]), axis=0)
+        line, = ax.plot(q, med / B, label=f"{name} (median of {len(tabs)} seeds)")
+        ax.axhline(claim / B, color=line.get_color(), ls=":", lw=1)
+    ax.set_xlabel("quarter (0 = 2025Q3)")
+    ax.set_ylabel("crypto in 401(k) accounts, $B")
+    ax.set_title("Static scenarios vs seed arithmetic (dotted: share x $8.7T)")
+    ax.legend(fontsize=8)
+    figs["static.png"] = fig
+    text = (
+        "Every participant holds a fixed share of balance and contributions from quarter 0, "
+        "rebalanced each quarter, with no behaviour (`static_allocation`). At quarter 0 the crypto "
+        "held and the net flow must equal that share of the $8.7T asset base (ICI, 31 Mar 2025): "
+        "$87B at 1%, $435B at 5% (pass: within 0.5%). Afterwards holdings follow the asset base "
+        "(contributions, returns, retirements), and the crypto share of assets stays near the "
+        f"static share. {plan.static_participants:,} participants, {plan.quarters} quarters, "
+        f"{plan.static_replicates} seeds.\n\n"
+        + _md_table(["scenario", "share", "seed arithmetic", "crypto held, q0", "net flow, q0",
+                     "error, q0", f"crypto share of assets, q{plan.quarters} (mean)",
+                     f"crypto held, q{plan.quarters} (median)", "check"], rows)
+        + "\n![static scenarios](validation/static.png)\n")
+    return text, ok
+
+
+# --- 2. initial population
+def population_section(runs: Runs, figs: dict) -> str:
+    """The quarter-0 population against the figures it was calibrated to, side by side."""
+    plan = runs.plan
+    kw: dict[str, Any] = {"n_participants": plan.population_participants}
+    if plan.n_employers is not None:
+        kw["n_employers"] = plan.n_employers
+    m = Crypto401kModel("baseline", rng=0, **kw)
+    pop, t0 = m.population, m.quarters_table().iloc[0]
+    bal = pop.balance
+    band_rows, model_mean, model_median, model_def = [], [], [], []
+    for i, (lo, hi, share, mean, median, deferral, _salary) in enumerate(AGE_BANDS):
+        sel = (pop.age >= lo) & (pop.age < hi)
+        mm, md, dd = float(bal[sel].mean()), float(np.median(bal[sel])), float(pop.deferral[sel].mean())
+        model_mean.append(mm)
+        model_median.append(md)
+        model_def.append(dd)
+        label = "Vanguard HAS 2025" if i in PUBLISHED_BANDS else "interpolated"
+        band_rows.append([f"{lo:.0f}-{hi:.0f}", _pct(sel.mean()), _pct(share, 0),
+                          f"${mean:,.0f}", f"${mm:,.0f}", f"${median:,.0f}", f"${md:,.0f}", label,
+                          _pct(deferral), _pct(dd)])
+    band_rows.append(["all", "100%", "100%", f"${VANGUARD_MEAN_BALANCE:,.0f}", f"${bal.mean():,.0f}",
+                      f"${VANGUARD_MEDIAN_BALANCE:,.0f}", f"${np.median(bal):,.0f}", "Vanguard HAS 2025",
+                      "7.7%", _pct(pop.deferral.mean())])
+    segment = np.array([e.segment for e in m.employer_list])
+    seg_of = segment[pop.employer]
+    seg_rows = []
+    for s, name in enumerate(SEGMENTS):
+        seg_rows.append([name, _pct(PLAN_SHARE[s], 2), _pct((segment == s).mean(), 2),
+                         _pct(PARTICIPANT_SHARE[s]), _pct((seg_of == s).mean()),
+                         _pct(ASSET_SHARE[s]), _pct(bal[seg_of == s].sum() / bal.sum())])
+    p = m.params
+    totals = [
+        ["401(k) assets", _usd(p["total_401k_assets_usd"]), _usd(t0["total_401k_assets_usd"]),
+         "ICI, 31 Mar 2025"],
+        ["participants represented", f"{p['us_participants'] / 1e6:.0f}M",
+         f"{pop.weight * pop.n / 1e6:.1f}M", "ICI, Mar 2026"],
+        ["plans offering crypto", f"< {_pct(GAO_UPPER, 0)}", _pct(t0["plans_offering_share"], 2),
+         "GAO-25-106161 (2024)"],
+        ["participants holding crypto", f"< {_pct(GAO_UPPER, 0)}", _pct(t0["adoption_rate"], 3),
+         "GAO-25-106161 (2024)"],
+        ["crypto share of 401(k) assets", f"< {_pct(GAO_UPPER, 0)}",
+         _pct(t0["crypto_share_of_401k_assets"], 4), "GAO-25-106161 (2024)"],
+    ]
+    if "pro_crypto_share_house" in t0:
+        totals.append(["pro-crypto share of the House", _pct(HOUSE_PRO_CRYPTO),
+                       _pct(t0["pro_crypto_share_house"]), "Stand With Crypto, Jan 2025 (278 of 435)"])
+    else:
+        totals.append(["pro-crypto share of the House", _pct(HOUSE_PRO_CRYPTO),
+                       "not modelled yet (no politics module)", "Stand With Crypto, Jan 2025 (278 of 435)"])
+    if "pro_crypto_share_senate" in t0:
+        totals.append(["pro-crypto share of the Senate", _pct(SENATE_PRO_CRYPTO),
+                       _pct(t0["pro_crypto_share_senate"]),
+                       "GENIUS Act, Senate 68-30 (Jun 2025), as a proxy for pro-crypto senators"])
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+    x = np.arange(len(AGE_BANDS))
+    labels = [f"{lo:.0f}-{hi:.0f}" for lo, hi, *_ in AGE_BANDS]
+    ax = axes[0]
+    ax.bar(x - 0.3, [b[3] / 1e3 for b in AGE_BANDS], 0.2, label="mean, figure", color="tab:blue", alpha=0.5)
+    ax.bar(x - 0.1, np.array(model_mean) / 1e3, 0.2, label="mean, model", color="tab:blue")
+    ax.bar(x + 0.1, [b[4] / 1e3 for b in AGE_BANDS], 0.2, label="median, figure", color="tab:orange", alpha=0.5)
+    ax.bar(x + 0.3, np.array(model_median) / 1e3, 0.2, label="median, model", color="tab:orange")
+    ax.set_xticks(x, labels)
+    ax.set_xlabel("age band (45-64 figures interpolated)")
+    ax.set_ylabel("balance, $ thousand")
+    ax.set_title("Balances by age at quarter 0 (Vanguard HAS 2025)")
+    ax.legend(fontsize=8)
+    ax = axes[1]
+    ax.plot(x, [100 * b[5] for b in AGE_BANDS], "o--", label="Vanguard HAS 2025")
+    ax.plot(x, 100 * np.array(model_def), "s-", label="model")
+    ax.set_xticks(x, labels)
+    ax.set_ylabel("deferral rate, % of salary")
+    ax.set_title("Deferral rates by age at quarter 0")
+    ax.legend(fontsize=8)
+    figs["population.png"] = fig
+    return (
+        f"One baseline model at quarter 0 (2025Q3), {plan.population_participants:,} participants, "
+        "seed 0, next to the figures the population is drawn from. Balances are drawn lognormal "
+        "with each band's mean and median, multiplied by the plan-size segment's balance factor and "
+        "then scaled so all balances add up to $8.7T; the segment factor and the scaling shift the "
+        "band figures, so a band may differ from its source by a few to tens of percent while the "
+        "total is exact.\n\n"
+        + _md_table(["age band", "share, model", "share, assumed", "mean balance, figure",
+                     "mean, model", "median balance, figure", "median, model", "balance source",
+                     "deferral, figure", "deferral, model"], band_rows)
+        + "\nPlan-size segments (PLANSPONSOR Recordkeeping Survey 2025; the mid segment is the "
+          "remainder):\n\n"
+        + _md_table(["segment", "plans, figure", "plans, model", "participants, figure",
+                     "participants, model", "assets, figure", "assets, model"], seg_rows)
+        + "\nTotals and precedents at quarter 0:\n\n"
+        + _md_table(["quantity", "figure", "model", "source"], totals)
+        + "\n![population at quarter 0](validation/population.png)\n")
+
+
+# --- 3. convergence in agent count
+def convergence_section(runs: Runs, figs: dict) -> tuple[str, dict]:
+    """Headline outputs by population size with CIs; the smallest size within the reference noise."""
+    plan = runs.plan
+    ref = max(plan.sizes)
+    r_ref = plan.replicates[plan.sizes.index(ref)]
+    for n, r in zip(plan.sizes, plan.replicates, strict=True):
+        runs.log(f"convergence: {r} runs of {n:,} participants")
+        for s in range(r):
+            runs.get("baseline", n, s)
+    metrics = [(m, q) for m in HEADLINE_METRICS for q in plan.headline
+               if m in runs.get("baseline", ref, 0).columns]
+    rows, dev_rows, passes = [], [], {}
+    for n, r in zip(plan.sizes, plan.replicates, strict=True):
+        cells = [f"{n:,}", str(r), f"{np.mean(runs.seconds.get(n, [math.nan])):.1f}"]
+        dev_cells = [f"{n:,}"]
+        ok_all = True
+        for metric, q in metrics:
+            x = runs.values("baseline", n, range(r), metric, q)
+            cells.append(f"{_num(x.mean(), metric)} ± {_num(ci_half_width(x), metric)}")
+            k = min(r, r_ref)
+            dev = runs.values("baseline", n, range(k), metric, q) - runs.values("baseline", ref, range(k), metric, q)
+            rms = float(np.sqrt(np.mean(dev ** 2)))
+            sd_ref = float(runs.values("baseline", ref, range(r_ref), metric, q).std(ddof=1))
+            ratio = rms / sd_ref if sd_ref > 0 else (0.0 if rms == 0 else math.inf)
+            ok_all &= ratio <= plan.tolerance
+            dev_cells.append(f"{ratio:.2f}")
+        passes[n] = ok_all
+        dev_cells.append("yes" if ok_all else "no")
+        rows.append(cells)
+        dev_rows.append(dev_cells)
+    smallest = None
+    for n in sorted(plan.sizes, reverse=True):  # the smallest size from which every larger one passes
+        if not passes[n]:
+            break
+        smallest = n
+    default_n = P.PARAMETERS["n_participants"].default
+    names = [f"{m} q{q}" for m, q in metrics]
+
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics), 3.4), squeeze=False)
+    for ax, (metric, q) in zip(axes[0], metrics, strict=True):
+        scale = B if metric.endswith("_usd") else 1.0
+        ref_x = runs.values("baseline", ref, range(r_ref), metric, q) / scale
+        ax.axhspan(ref_x.mean() - ref_x.std(ddof=1), ref_x.mean() + ref_x.std(ddof=1), color="0.85",
+                   label=f"{ref:,}: mean ± replicate SD")
+        means = [runs.values("baseline", n, range(r), metric, q).mean() / scale
+                 for n, r in zip(plan.sizes, plan.replicates, strict=True)]
+        cis = [ci_half_width(runs.values("baseline", n, range(r), metric, q)) / scale
+               for n, r in zip(plan.sizes, plan.replicates, strict=True)]
+        ax.errorbar(plan.sizes, means, yerr=cis, fmt="o-", capsize=3, label="mean, 95% CI")
+        ax.set_xscale("log")
+        ax.set_xlabel("participant agents")
+        ax.set_title(f"{metric} at q{q}" + (" ($B)" if scale == B else ""), fontsize=9)
+        if ax is axes[0][0]:
+            ax.legend(fontsize=7)
+    fig.tight_layout()
+    figs["convergence.png"] = fig
+    verdict = (f"**Smallest size whose results stay within the replicate noise of {ref:,}: "
+               f"{smallest:,} participants**" if smallest else
+               f"**No size below {ref:,} stays within its replicate noise**")
+    # Only a plan whose sizes bracket the default can speak for it.
+    justified = smallest is not None and smallest <= default_n <= ref
+    text = (
+        f"Baseline scenario, {plan.quarters} quarters, seeds 0..R-1 at each size (R below); mean ± "
+        "95% confidence half-width (Student t) of the headline outputs. Because each subsystem has its "
+        "own random stream, the same seed gives the same exogenous market path at every size, so the "
+        f"deviation of a size from {ref:,} can be measured seed by seed: the second table gives the "
+        f"root-mean-square over seeds of (value at n - value at {ref:,}, same seed) divided by the "
+        f"replicate standard deviation at {ref:,} (the noise any conclusion carries anyway). A size "
+        f"passes when every ratio is at most {plan.tolerance} (agent sampling then adds at most "
+        f"{100 * (math.sqrt(1 + plan.tolerance ** 2) - 1):.0f}% to the spread of results), and the "
+        "answer is the smallest size from which every larger size passes.\n\n"
+        + _md_table(["participants", "R", "seconds/run"] + names, rows)
+        + "\n" + _md_table(["participants"] + [f"{n}: RMS dev / SD" for n in names] + ["passes"], dev_rows)
+        + f"\n{verdict}. The declared default `n_participants` = {default_n:,} is "
+        + ("justified by this result." if justified else
+           "not covered by this plan's sizes." if default_n > ref else
+           "NOT justified by this result: raise it or accept the noise.")
+        + "\n\n![convergence](validation/convergence.png)\n")
+    return text, {"smallest": smallest, "default": default_n, "justified": justified}
+
+
+# --- 4. replicates and common random numbers
+def replicates_section(runs: Runs, figs: dict, findings: dict) -> str:
+    """Replicates needed for a CI width on cumulative flow, alone and in paired comparisons."""
+    plan = runs.plan
+    n, r, other = plan.paired_size, plan.paired_replicates, plan.paired_scenario
+    runs.log(f"replicates: {r} seeds x (baseline, {other}, no_401k) at {n:,} participants")
+    seeds = range(r)
+    q = plan.headline[-1]
+    base = runs.values("baseline", n, seeds, "cumulative_net_flow_usd", q)
+    alt = runs.values(other, n, seeds, "cumulative_net_flow_usd", q)
+    sd_base, sd_alt = base.std(ddof=1), alt.std(ddof=1)
+    sd_crn = (base - alt).std(ddof=1)
+    sd_ind = math.sqrt(sd_base ** 2 + sd_alt ** 2)  # independent seeds: variances add
+    sd_ind_emp = (base - np.roll(alt, 1)).std(ddof=1)  # seed s against seed s-1: an unpaired draw
+    p_base = runs.values("baseline", n, seeds, "price_index", q)
+    p_cf = runs.values("no_401k", n, seeds, "price_index", q)
+    sdp_crn = (p_base - p_cf).std(ddof=1)
+    sdp_ind = math.sqrt(p_base.var(ddof=1) + p_cf.var(ddof=1))
+    rows = []
+    for label, sd in ((f"baseline alone", sd_base),
+                      (f"baseline - {other}, independent seeds", sd_ind),
+                      (f"baseline - {other}, same seeds (CRN)", sd_crn)):
+        rows.append([label, _usd(sd)] + [str(replicates_for(sd, w)) for w in CI_TARGETS_USD])
+    price_rows = [
+        ["baseline - no_401k, independent seeds", f"{sdp_ind:.4f}"]
+        + [str(replicates_for(sdp_ind, w)) for w in (0.01, 0.005)],
+        ["baseline - no_401k, same seeds (CRN)", f"{sdp_crn:.4f}"]
+        + [str(replicates_for(sdp_crn, w)) for w in (0.01, 0.005)],
+    ]
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    reps = np.arange(2, 201)
+    for label, sd in (("baseline alone", sd_base), (f"paired vs {other}, independent", sd_ind),
+                      (f"paired vs {other}, CRN", sd_crn)):
+        ax.plot(reps, stats.t.ppf(0.975, reps - 1) * sd / np.sqrt(reps) / B, label=label)
+    for w in CI_TARGETS_USD:
+        ax.axhline(w / B, color="0.6", ls=":", lw=1)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("replicates")
+    ax.set_ylabel(f"95% CI half-width, $B (cumulative flow, q{q})")
+    ax.set_title("Replicates needed, with and without common random numbers", fontsize=10)
+    ax.legend(fontsize=8)
+    figs["replicates.png"] = fig
+    gain = sd_ind ** 2 / sd_crn ** 2 if sd_crn > 0 else math.inf
+    gain_p = sdp_ind ** 2 / sdp_crn ** 2 if sdp_crn > 0 else math.inf
+    findings.update(crn_gain_flow=gain, crn_gain_price=gain_p, sd_flow=sd_base, sd_flow_crn=sd_crn,
+                    replicates_10b=replicates_for(sd_base, 10e9),
+                    replicates_10b_crn=replicates_for(sd_crn, 10e9))
+    return (
+        f"Cumulative net flow at quarter {q}, {n:,} participants, seeds 0..{r - 1}. The replicate "
+        f"standard deviation (SD) of the quantity and the replicates needed for a 95% confidence "
+        f"half-width of the mean of {', '.join(_usd(w) for w in CI_TARGETS_USD)} "
+        "(R = (1.96 SD / half-width)^2). A paired comparison of two scenarios either runs them with "
+        "independent seeds (variances add) or with the same seeds, so both share the exogenous "
+        f"market path (common random numbers, CRN). Baseline mean {_usd(base.mean())}, "
+        f"{other} mean {_usd(alt.mean())}; mean paired difference {_usd((base - alt).mean())}.\n\n"
+        + _md_table(["estimate", "SD"] + [f"R for ± {_usd(w)}" for w in CI_TARGETS_USD], rows)
+        + f"\nCRN cut the variance of the difference by a factor of {gain:.1f} "
+          f"(so {gain:.1f} times fewer replicates for the same width). The empirical SD of unpaired "
+          f"differences (seed s against seed s-1) is {_usd(sd_ind_emp)}, close to the "
+          f"{_usd(sd_ind)} assumed above.\n\n"
+          f"The price effect of the 401(k) channel (price index at q{q}, baseline - no_401k) shows "
+          f"CRN at its strongest, since the counterfactual differs only by the 401(k) flow: variance "
+          f"cut by a factor of {gain_p:,.0f}.\n\n"
+        + _md_table(["estimate", "SD (price index)", "R for ± 0.01", "R for ± 0.005"], price_rows)
+        + "\n![replicates](validation/replicates.png)\n")
+
+
+# --- 5. calibration fit
+CALIBRATION_TARGETS = Path(__file__).resolve().parent / "calibration_targets.toml"
+
+
+def calibration_section(runs: Runs) -> str:
+    """The fit table of each shipped calibrated scenario against the calibration targets."""
+    names = [s for s in scenarios.available() if s.startswith("calibrated")]
+    if not names:
+        return ("No calibrated scenario is shipped yet (`crypto401k calibrate ... --save-scenario "
+                "experiments/scenarios/calibrated.toml`); this section is filled when one exists.\n")
+    if not CALIBRATION_TARGETS.is_file():
+        return (f"Calibrated scenario(s) {', '.join(names)} exist, but there is no targets file "
+                f"experiments/{CALIBRATION_TARGETS.name} to compare them with.\n")
+    from experiments.tuning.targets import load_targets
+
+    targets = load_targets(CALIBRATION_TARGETS)
+    plan = runs.plan
+    n, r = plan.paired_size, min(plan.paired_replicates, 8)
+    rows = []
+    for name in names:
+        runs.log(f"calibration fit: {r} runs of {name} at {n:,} participants")
+        cal = [runs.get(name, n, s) for s in range(r)]
+        base = [runs.get("baseline", n, s) for s in range(r)]
+        for t in targets:
+            if t.statistic.max_quarter > plan.quarters:
+                continue
+            b, c = t.statistic.of_runs(base), t.statistic.of_runs(cal)
+            bound = {"upper": "at most ", "lower": "at least "}.get(t.kind, "")
+            rows.append([name, t.name, f"`{t.statistic.text}`", f"{bound}{t.observed:.4g}",
+                         f"{b:.4g}", f"{t.error(b):+.2f}", f"{c:.4g}", f"{t.error(c):+.2f}",
+                         f"{t.tolerance:.3g}", t.source])
+    return (f"Targets from experiments/{CALIBRATION_TARGETS.name}; {n:,} participants, {r} seeds, "
+            "statistics averaged over seeds; error in tolerances ((simulated - observed) / "
+            "tolerance, 0 inside a bound).\n\n"
+            + _md_table(["scenario", "target", "statistic", "observed", "baseline", "error",
+                         "calibrated", "error", "tolerance", "source"], rows))
+
+
+# --- the report
+def build(plan: Plan = FULL, log: Callable[[str], None] = print) -> tuple[str, dict, dict]:
+    """Run everything; the markdown, the figures by file name and the key findings."""
+    started = time.perf_counter()
+    runs = Runs(plan, log)
+    figs: dict = {}
+    log("static scenarios")
+    static_md, static_ok = static_section(runs, figs)
+    log("initial population")
+    pop_md = population_section(runs, figs)
+    conv_md, conv = convergence_section(runs, figs)
+    crn: dict = {}
+    rep_md = replicates_section(runs, figs, crn)
+    log("calibration fit")
+    cal_md = calibration_section(runs)
+    minutes = (time.perf_counter() - started) / 60
+    vers = ", ".join(f"{k} {v}" for k, v in versions().items())
+    smallest = f"{conv['smallest']:,}" if conv["smallest"] else "none"
+    sizes = ", ".join(f"{n:,} (R={r})" for n, r in zip(plan.sizes, plan.replicates, strict=True))
+    md = (
+        "# Validation report\n\n"
+        "Generated by `crypto401k validate --out docs` (experiments/validation.py) from fresh runs; "
+        "do not edit by hand. The model itself is described in [ODD.md](ODD.md).\n\n"
+        f"Plan: {plan.quarters} quarters; headline quarters {', '.join(map(str, plan.headline))}; "
+        f"sizes and replicates {sizes}; paired comparisons {plan.paired_replicates} seeds at "
+        f"{plan.paired_size:,} participants; employers "
+        f"{plan.n_employers or P.PARAMETERS['n_employers'].default:,}. "
+        f"{len(runs.tables)} runs in {minutes:.1f} minutes (sequential, one process). {vers}.\n\n"
+        + ("" if plan == FULL else "**Smoke-test plan (`--quick`): tiny sizes, not evidence about "
+           "the model; the committed report uses the full plan.**\n\n")
+        + "Summary:\n"
+        f"* static scenarios reproduce the seed arithmetic: {'yes' if static_ok else 'NO'};\n"
+        f"* smallest participant count within the replicate noise of {max(plan.sizes):,}: "
+        f"{smallest}"
+        f" (default {conv['default']:,}: {'justified' if conv['justified'] else 'not justified'});\n"
+        f"* common random numbers cut the variance of a paired difference in cumulative flow by a "
+        f"factor of {crn['crn_gain_flow']:.1f} (baseline vs {plan.paired_scenario}) and of the "
+        f"401(k) price effect (baseline vs no_401k) by a factor of {crn['crn_gain_price']:,.0f}.\n\n"
+        "## 1. Static scenarios against the seed arithmetic\n\n" + static_md
+        + "\n## 2. Initial population against the calibration figures\n\n" + pop_md
+        + "\n## 3. Convergence in agent count\n\n" + conv_md
+        + "\n## 4. Replicates and common random numbers\n\n" + rep_md
+        + "\n## 5. Calibration fit\n\n" + cal_md)
+    findings = {"static_ok": static_ok, **conv, **crn, "runs": len(runs.tables), "minutes": minutes,
+                "plan": asdict(plan)}
+    return md, figs, findings
+
+
+def write_report(out: Path, plan: Plan = FULL, log: Callable[[str], None] = print) -> dict:
+    """Build the report and write out/VALIDATION.md and out/validation/*.png; the key findings.
+
+    Everything is computed before anything is written, and each file is written atomically.
+    """
+    if out.exists() and not out.is_dir():
+        raise InputError("exists and is not a folder", source=str(out), key="--out")
+    md, figs, findings = build(plan, log)
+    for name, fig in figs.items():
+        _save(fig, out / "validation" / name)
+    atomic_write(out / "VALIDATION.md", lambda p: p.write_text(md))
+    return findings

@@ -1,0 +1,491 @@
+"""Congress, the administration, bills, elections and the political-moat metrics.
+
+The 435 House members and 100 senators are `Politician` agents (agents/politician.py). This
+module owns what they read and what happens to them:
+
+* constituent pressure per seat, from the participant columns with numpy bincount:
+      pressure = exposure_voter_weight x voter_share + exposure_dollar_weight x dollar_share
+                 + gain_weight x voter_share x last-quarter crypto return (clipped to +-1)
+  voter_share = 401(k) crypto holders (US scale) / votes cast in the seat, dollar_share =
+  crypto share of the seat's 401(k) dollars;
+* lobbying: managers' lobbying plus the crypto industry's (`industry_lobbying_usd`) is spread
+  over members in proportion to p(1 - p), p being a member's chance of voting against a
+  crackdown (persuadable members get most); each member's stock decays by `lobbying_memory`;
+* bills: a crackdown (tighten the rule, or remove crypto from plans: `ban_share`) and a
+  protection bill (codify the safe harbour) each arrive with probability 1 - exp(-rate) a
+  quarter; the crackdown rate rises after crashes and scandals and under a hostile
+  administration, the protection rate under a friendly one. Votes share one national mood
+  shock per bill (sd `mood_sd`). A bill passes on a majority of each chamber and the
+  administration's signature (a crackdown is signed when the administration stance is below
+  0, a protection bill when it is 0 or above), or a two-thirds override of a veto;
+* elections (model/calendar.py): the House and one Senate class every 8 quarters from 2026Q4,
+  the president every 16 from 2028Q4. In a seat, each participant votes for the incumbent with
+  probability logistic(party_vote_weight x party lean x incumbent party
+  + crypto_vote_weight x crypto interest x (g(incumbent stance) - g(challenger stance))
+  + incumbency_advantage), g(s) = tanh(s / 2); the other voters vote by the seat's lean only.
+  Challengers (and newcomers in the `retirement_rate` open seats) are drawn from their party's
+  ideology and moved a share `replacement_pull` of the seat's constituent pressure toward it;
+* the administration drives the DOL rule: a new administration with stance at or below
+  `rescind_threshold` rescinds it `rule_action_lag` quarters after taking office (unless a
+  protection law codified it); a friendly one re-proposes a rescinded rule (unless a crackdown
+  law stands) and finalises it 3 quarters later.
+
+Moat metrics (defined precisely in docs/readme/politics.md): every member also carries a shadow
+stance that follows the same rule without constituents' exposure; the moat index counts the
+members whose expected crackdown vote differs between the two.
+"""
+
+from __future__ import annotations
+
+import math
+from statistics import NormalDist
+
+import numpy as np
+
+from agents.politician import BILLS, STANDARD_CRACKDOWN, Politician, yes_probability
+from model import calendar
+from model.geography import DISTRICT_STATE
+
+HOUSE, SENATE = 435, 100
+_NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(9)
+_WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
+_erfc = np.vectorize(math.erfc)
+
+
+# --- vote counting (pure functions; the tests check them on hand-made cases)
+def chamber_passes(yes: int, members: int, two_thirds: bool = False) -> bool:
+    """Whether `yes` of `members` votes carry a chamber: a strict majority, or two thirds."""
+    return 3 * yes >= 2 * members if two_thirds else 2 * yes > members
+
+
+def signs(kind: str, administration_stance: float) -> bool:
+    """Whether the administration signs a bill of `kind` (-1 hostile .. +1 friendly stance)."""
+    direction, _ = BILLS[kind]
+    return administration_stance < 0.0 if direction < 0 else administration_stance >= 0.0
+
+
+def bill_outcome(kind: str, house_yes: int, senate_yes: int, administration_stance: float,
+                 house_members: int = HOUSE, senate_members: int = SENATE) -> tuple[bool, str]:
+    """(passed, how): both chambers by majority, then signature or a two-thirds override."""
+    if not chamber_passes(house_yes, house_members):
+        return False, "failed in the House"
+    if not chamber_passes(senate_yes, senate_members):
+        return False, "failed in the Senate"
+    if signs(kind, administration_stance):
+        return True, "signed"
+    if (chamber_passes(house_yes, house_members, True)
+            and chamber_passes(senate_yes, senate_members, True)):
+        return True, "veto overridden"
+    return False, "vetoed"
+
+
+def at_least(p: np.ndarray, k: int) -> np.ndarray:
+    """P(at least k yes votes) for independent votes with probabilities p (rows: scenarios).
+
+    Normal approximation to the Poisson-binomial count with continuity correction; exact when
+    every p is 0 or 1.
+    """
+    mu = p.sum(axis=-1)
+    sd = np.sqrt((p * (1.0 - p)).sum(axis=-1))
+    safe = np.where(sd > 0, sd, 1.0)
+    approx = 0.5 * _erfc((k - 0.5 - mu) / safe / math.sqrt(2.0))
+    return np.where(sd > 0, approx, (mu >= k - 1e-9).astype(float))
+
+
+def pass_probability(house_stance: np.ndarray, senate_stance: np.ndarray, kind: str,
+                     administration_stance: float | None, mood_sd: float) -> float:
+    """Chance a bill of `kind` introduced now becomes law (None: both chambers pass, ignoring
+    the administration), averaging over the bill's national mood shock (Gauss-Hermite)."""
+    shocks = (mood_sd * _NODES)[:, None]
+    ph = yes_probability(house_stance[None, :], kind, shocks)
+    ps = yes_probability(senate_stance[None, :], kind, shocks)
+    nh, ns = len(house_stance), len(senate_stance)
+    both = at_least(ph, nh // 2 + 1) * at_least(ps, ns // 2 + 1)
+    if administration_stance is not None and not signs(kind, administration_stance):
+        both = at_least(ph, math.ceil(2 * nh / 3)) * at_least(ps, math.ceil(2 * ns / 3))
+    return float(_WEIGHTS @ both)
+
+
+def stratified_normal(n: int, rng: np.random.Generator) -> np.ndarray:
+    """n standard-normal draws, one per 1/n quantile band in random order (tight calibration)."""
+    u = (rng.permutation(n) + rng.random(n)) / n
+    inv = NormalDist().inv_cdf
+    return np.array([inv(min(max(x, 1e-9), 1 - 1e-9)) for x in u])
+
+
+def next_election(quarter: int, senate_class: int | None = None) -> int:
+    """First House election quarter at or after `quarter` (for a senator: of its class)."""
+    k = max(0, math.ceil((quarter - calendar.FIRST_HOUSE_ELECTION) / 8))
+    if senate_class is not None:
+        while k % 3 != senate_class:
+            k += 1
+    return calendar.FIRST_HOUSE_ELECTION + 8 * k
+
+
+def logistic(x):
+    """1 / (1 + e^-x), elementwise."""
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+class Politics:
+    """Congress, the administration, bills and elections; the moat metrics."""
+
+    def __init__(self, model):
+        self.model = model
+        self.params = p = model.params
+        self.rng = rng = model.streams["politics"]
+        geo = model.geography
+        self.seat_lean = {"house": geo.district_lean, "senate": geo.state_lean()}
+        self.seats_per_state = np.bincount(DISTRICT_STATE, minlength=geo.n_states)
+        self.votes = {"house": np.full(HOUSE, p["votes_per_district"]),
+                      "senate": p["votes_per_district"] * self.seats_per_state.astype(float)}
+        self.administration = p["administration_stance_initial"]
+        self.next_administration: float | None = None
+        self.inauguration_q = -1
+        self.rule_action_q = -1
+        self.final_q = -1
+        self.law: str | None = None  # "crackdown" or "protection" once a bill has passed
+        self.crackdown_laws = 0
+        self.protection_laws = 0
+        self.last_pass_probability = 0.0
+        self._event = {"election": "", "bill": "", "members_replaced": 0}
+        self._observe_constituents()
+        self._scandal = self._scandal_term = 0.0
+        self._proximity_q = -1
+        self.members: list[Politician] = self._first_congress(rng)
+        self._settle_lobbying()
+
+    # --- quarter-0 Congress
+    def _first_congress(self, rng: np.random.Generator) -> list[Politician]:
+        """The 119th Congress (Jan 2025): seats by lean, ideology by party (stratified draws)."""
+        p = self.params
+        members: list[Politician] = []
+        house_party = self._parties(self.seat_lean["house"], p["house_republican_seats"], rng)
+        senate_state = np.repeat(np.arange(len(self.seats_per_state)), 2)
+        senate_party = self._parties(self.seat_lean["senate"][senate_state],
+                                     p["senate_republican_seats"], rng)
+        # the two senators of a state sit in different classes (33 / 34 / 33 seats)
+        senate_class = np.where(np.arange(SENATE) % 2 == 0, senate_state % 3, (senate_state + 1) % 3)
+        party = np.concatenate([house_party, senate_party])
+        z = np.empty(len(party))
+        for side in (1, -1):
+            idx = np.flatnonzero(party == side)
+            z[idx] = stratified_normal(len(idx), rng)
+        ideology = np.where(party > 0, p["ideology_mean_r"], p["ideology_mean_d"]) + p["ideology_sd"] * z
+        concern = self._concern(len(party), rng)
+        for i in range(len(party)):
+            house = i < HOUSE
+            members.append(Politician(
+                self.model, self, "house" if house else "senate",
+                i if house else int(senate_state[i - HOUSE]), int(party[i]), float(ideology[i]),
+                float(concern[i]), senate_class=-1 if house else int(senate_class[i - HOUSE])))
+        return members
+
+    @staticmethod
+    def _parties(lean: np.ndarray, republicans: int, rng: np.random.Generator) -> np.ndarray:
+        """+1 for the `republicans` seats with the most Republican lean (plus noise), else -1."""
+        score = lean + 0.3 * rng.standard_normal(len(lean))
+        party = -np.ones(len(lean), np.int64)
+        party[np.argsort(-score)[:republicans]] = 1
+        return party
+
+    def _concern(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        m = min(max(self.params["reelection_concern_mean"], 1e-3), 1 - 1e-3)
+        return rng.beta(4 * m, 4 * (1 - m), n)
+
+    def _settle_lobbying(self) -> None:
+        """Quarter-0 lobbying stocks at the steady state of the industry's spending."""
+        p = self.params
+        share = self._lobbying_shares()
+        stock = p["industry_lobbying_usd"] / max(1.0 - p["lobbying_memory"], 1e-6)
+        for m, s in zip(self.members, share.tolist(), strict=True):
+            m.lobbying = stock * s
+            m.settle()
+
+    # --- what members read
+    def pressure_of(self, member: Politician) -> float:
+        """Constituent pressure on a member's seat (log-odds; 0 without crypto exposure)."""
+        return float(self.pressure[member.chamber][member.seat])
+
+    def proximity(self, member: Politician) -> float:
+        """Weight of re-election in the stance: 0.5 just after an election, 1 in its quarter."""
+        q = self.model.quarter
+        if self._proximity_q != q:
+            self._proximity_q = q
+            self._proximity = [1.0 - 0.5 * (next_election(q, c) - q) / 24.0 for c in range(3)]
+            self._proximity.append(1.0 - 0.5 * (next_election(q) - q) / 8.0)
+        return self._proximity[member.senate_class]  # the House's is last: senate_class -1
+
+    def lobbying_effect(self, stock_usd: float) -> float:
+        """Stance added by a lobbying stock (log-odds)."""
+        p = self.params
+        return p["lobbying_weight"] * math.log1p(stock_usd / p["lobbying_ref_usd"])
+
+    def scandal_term(self) -> float:
+        """Stance lost to this quarter's scandal salience (log-odds)."""
+        return self._scandal_term
+
+    def crackdown_threat(self) -> float:
+        """Last quarter's chance that both chambers would pass a standard crackdown (0-1)."""
+        return self.last_pass_probability
+
+    # --- the quarter
+    def before_quarter(self, q: int) -> None:
+        """Calendar: a new administration takes office; its rule actions fall due."""
+        self._event = {"election": "", "bill": "", "members_replaced": 0}
+        if q == self.inauguration_q and self.next_administration is not None:
+            self.administration = self.next_administration
+            self.next_administration = None
+            self.rule_action_q = q + self.params["rule_action_lag"]
+        if q == self.rule_action_q:
+            self._rule_action(q)
+        if q == self.final_q and self.model.regulation.status == "proposed":
+            self.model.regulation.set_status("final", q, "administration finalises the rule")
+
+    def after_quarter(self, q: int) -> None:
+        """After the market clears: constituents, lobbying, stances, bills, then elections."""
+        self._scandal = self.model.scandal
+        self._scandal_term = self.params["scandal_weight"] * self._scandal
+        self._observe_constituents()
+        self._distribute_lobbying()
+        for m in self.members:
+            m.update_stance()
+        self._bills(q)
+        if calendar.is_house_election(q):
+            self.interest = self.crypto_interest()
+            self._event["election"] = "house"
+            self._elections(q)
+        if calendar.is_presidential_election(q):
+            self._event["election"] = "presidential"
+            self._presidential(q)
+
+    def _rule_action(self, q: int) -> None:
+        """The administration acts on the DOL rule (see the module docstring)."""
+        reg, p = self.model.regulation, self.params
+        if self.administration <= p["rescind_threshold"]:
+            if self.law != "protection" and reg.status not in ("rescinded", "codified"):
+                reg.set_status("rescinded", q, "hostile administration rescinds the rule")
+        elif self.administration > 0 and reg.status == "rescinded" and self.law != "crackdown":
+            reg.set_status("proposed", q, "friendly administration re-proposes the rule")
+            self.final_q = q + 3
+
+    # --- constituents
+    def _observe_constituents(self) -> None:
+        """Per seat: voter share and dollar share in crypto, last return; the pressure."""
+        p, pop = self.params, self.model.population
+        w, d = pop.weight, pop.district
+        crypto = pop.crypto_active + pop.crypto_default
+        holds = (crypto > 0.0).astype(float)
+        sums = np.stack([
+            np.bincount(d, weights=holds, minlength=HOUSE) * w,  # holders, people
+            np.bincount(d, minlength=HOUSE) * w,  # participants, people
+            np.bincount(d, weights=crypto, minlength=HOUSE),  # crypto dollars
+            np.bincount(d, weights=pop.balance, minlength=HOUSE),  # 401(k) dollars
+            np.bincount(d, weights=pop.last_gain, minlength=HOUSE),  # last quarter's gain
+        ])
+        by_state = np.stack([np.bincount(DISTRICT_STATE, weights=row, minlength=len(self.seats_per_state))
+                             for row in sums])
+        self.pressure, self.participants, self.voter_share = {}, {}, {}
+        for chamber, s in (("house", sums), ("senate", by_state)):
+            voter = np.minimum(s[0] / self.votes[chamber], 1.0)
+            dollars = np.divide(s[2], s[3], out=np.zeros_like(s[2]), where=s[3] > 0)
+            base = s[2] - s[4]
+            ret = np.clip(np.divide(s[4], base, out=np.zeros_like(base), where=base > 0), -1.0, 1.0)
+            self.pressure[chamber] = (p["exposure_voter_weight"] * voter
+                                      + p["exposure_dollar_weight"] * dollars
+                                      + p["gain_weight"] * voter * ret)
+            self.participants[chamber] = s[1]
+            self.voter_share[chamber] = voter
+        self.national_voter_share = float(sums[0].sum() / self.votes["house"].sum())
+
+    def crypto_interest(self) -> np.ndarray:
+        """Each participant's crypto interest as a voter: 0 without crypto, else 1 + last
+        quarter's return on it (clipped to -0.9 .. +1): gains strengthen it, losses weaken it."""
+        pop = self.model.population
+        crypto = pop.crypto_active + pop.crypto_default
+        base = crypto - pop.last_gain
+        ret = np.divide(pop.last_gain, base, out=np.zeros_like(base), where=base > 0)
+        return (crypto > 0.0) * (1.0 + np.clip(ret, -0.9, 1.0))
+
+    # --- lobbying
+    def _lobbying_shares(self) -> np.ndarray:
+        """Share of this quarter's lobbying each member receives: proportional to p(1 - p)."""
+        pr = logistic(self.stances())
+        w = pr * (1.0 - pr)
+        return w / w.sum()
+
+    def _distribute_lobbying(self) -> None:
+        p = self.params
+        total = p["industry_lobbying_usd"] + self.model.products.lobbying_usd()
+        keep = p["lobbying_memory"]
+        for m, s in zip(self.members, self._lobbying_shares().tolist(), strict=True):
+            m.lobbying = keep * m.lobbying + total * s
+
+    # --- bills
+    def _bills(self, q: int) -> None:
+        """Crackdown and protection bills arrive stochastically and are voted on."""
+        p, m = self.params, self.model
+        u = self.rng.random(3)  # always three draws: common random numbers across scenarios
+        crisis = max(0.0, m.market.recent_drawdown() - 0.3) / 0.5 + self._scandal
+        rate_c = (p["crackdown_bill_rate"] * (1.0 + p["bill_crisis_sensitivity"] * crisis)
+                  * (1.0 + max(0.0, -self.administration)))
+        rate_p = p["protection_bill_rate"] * (1.0 + max(0.0, self.administration))
+        results = []
+        if self.law != "crackdown" and u[0] < -math.expm1(-rate_c):
+            kind = "crackdown_ban" if u[1] < p["ban_share"] else "crackdown_tighten"
+            results.append(self.vote_on(kind, q))
+        if self.law != "protection" and u[2] < -math.expm1(-rate_p):
+            results.append(self.vote_on("protection", q))
+        self._event["bill"] = "; ".join(results)
+
+    def vote_on(self, kind: str, q: int) -> str:
+        """Every member votes on a bill of `kind`; enact it if it passes. A one-line record."""
+        shock = float(self.rng.normal(0.0, self.params["mood_sd"]))
+        u = self.rng.random(len(self.members)).tolist()
+        yes = [m.vote(kind, shock, x) for m, x in zip(self.members, u, strict=True)]
+        hy, sy = sum(yes[:HOUSE]), sum(yes[HOUSE:])
+        passed, how = bill_outcome(kind, hy, sy, self.administration)
+        if passed:
+            self._enact(kind, q)
+        return f"{kind}: House {hy}-{HOUSE - hy}, Senate {sy}-{SENATE - sy}, {how}"
+
+    def _enact(self, kind: str, q: int) -> None:
+        reg, products = self.model.regulation, self.model.products
+        if kind == "protection":
+            self.law = "protection"
+            self.protection_laws += 1
+            products.set_banned(False)
+            reg.set_status("codified", q, "protection law codifies the safe harbour")
+            return
+        self.law = "crackdown"
+        self.crackdown_laws += 1
+        if kind == "crackdown_ban":
+            products.set_banned(True)
+            reg.set_status("rescinded", q, "crackdown law removes crypto from plans")
+        else:
+            reg.set_status("rescinded", q, "crackdown law tightens the rule")
+
+    # --- elections
+    def _elections(self, q: int) -> None:
+        """The House and one Senate class are elected (the class up rotates)."""
+        k = (q - calendar.FIRST_HOUSE_ELECTION) // 8
+        house = list(range(HOUSE))
+        senate = [i for i in range(HOUSE, HOUSE + SENATE) if self.members[i].senate_class == k % 3]
+        swing = float(self.rng.normal(0.0, self.params["national_swing_sd"]))  # toward Republicans
+        replaced = self._contest("house", house, swing) + self._contest("senate", senate, swing)
+        self._event["members_replaced"] = replaced
+
+    def _candidates(self, party: np.ndarray, pressure: np.ndarray):
+        """(ideology, its exposure part) of new candidates of `party`: a draw from the party,
+        moved a share `replacement_pull` of the seat's constituent pressure toward the seat."""
+        p = self.params
+        draw = (np.where(party > 0, p["ideology_mean_r"], p["ideology_mean_d"])
+                + p["ideology_sd"] * self.rng.standard_normal(len(party)))
+        exposure = p["replacement_pull"] * pressure
+        return draw + exposure, exposure
+
+    def _contest(self, chamber: str, slots: list[int], swing: float) -> int:
+        """Elect the seats held by `slots`; the number of members replaced."""
+        if not slots:
+            return 0
+        p, rng = self.params, self.rng
+        old = [self.members[s] for s in slots]
+        seats = np.array([m.seat for m in old])
+        party = np.array([m.party for m in old])
+        pressure = self.pressure[chamber][seats]
+        retire = rng.random(len(slots)) < p["retirement_rate"]
+        ch_ideo, ch_exp = self._candidates(-party, pressure)
+        new_ideo, new_exp = self._candidates(party, pressure)
+        concern = p["reelection_concern_mean"]
+        inc_stance = np.where(retire, new_ideo + concern * pressure, [m.stance for m in old])
+        ch_stance = ch_ideo + concern * pressure
+        advantage = np.where(retire, 0.0, p["incumbency_advantage"])
+        share = self._vote_share(chamber, seats, party, inc_stance, ch_stance, advantage)
+        share = share + swing * party + rng.normal(0.0, p["district_swing_sd"], len(slots))
+        keep = share > 0.5
+        conc = self._concern(len(slots), rng)
+        replaced = 0
+        for j, slot in enumerate(slots):
+            if keep[j] and not retire[j]:
+                continue
+            ideo, exp, side = ((new_ideo[j], new_exp[j], party[j]) if keep[j]
+                               else (ch_ideo[j], ch_exp[j], -party[j]))
+            m = old[j]
+            self.members[slot] = Politician(
+                self.model, self, chamber, m.seat, int(side), float(ideo), float(conc[j]),
+                ideology_exposure=float(exp), senate_class=m.senate_class)
+            m.remove()
+            replaced += 1
+        return replaced
+
+    def _vote_share(self, chamber, seats, inc_party, inc_stance, ch_stance, advantage) -> np.ndarray:
+        """Incumbent-side vote share per contested seat: 401(k) participants and other voters."""
+        p, pop = self.params, self.model.population
+        home = pop.district if chamber == "house" else DISTRICT_STATE[pop.district]
+        pos = np.full(len(self.seat_lean[chamber]), -1)
+        pos[seats] = np.arange(len(seats))
+        j = pos[home]
+        voting = j >= 0
+        j = j[voting]
+        gap = np.tanh(inc_stance / 2.0) - np.tanh(ch_stance / 2.0)
+        u = (p["party_vote_weight"] * pop.party_lean[voting] * inc_party[j]
+             + p["crypto_vote_weight"] * self.interest[voting] * gap[j] + advantage[j])
+        count = np.bincount(j, minlength=len(seats))
+        part = np.bincount(j, weights=logistic(u), minlength=len(seats)) / np.maximum(count, 1)
+        f = np.minimum(self.participants[chamber][seats] / self.votes[chamber][seats], 1.0)
+        other = logistic(p["party_vote_weight"] * np.tanh(self.seat_lean[chamber][seats]) * inc_party
+                         + advantage)
+        return f * part + (1.0 - f) * other
+
+    def _presidential(self, q: int) -> None:
+        """The national vote between two candidates whose crypto stances are drawn by party."""
+        p, pop, rng = self.params, self.model.population, self.rng
+        s_r = float(np.clip(rng.normal(p["candidate_stance_r"], p["candidate_stance_sd"]), -1, 1))
+        s_d = float(np.clip(rng.normal(p["candidate_stance_d"], p["candidate_stance_sd"]), -1, 1))
+        u = p["party_vote_weight"] * pop.party_lean + p["crypto_vote_weight"] * self.interest * (s_r - s_d)
+        part = float(logistic(u).mean())
+        votes = self.votes["house"]
+        other = float((votes * logistic(p["party_vote_weight"] * np.tanh(self.seat_lean["house"]))).sum()
+                      / votes.sum())
+        f = min(1.0, pop.n * pop.weight / votes.sum())
+        share_r = f * part + (1 - f) * other + float(rng.normal(0.0, p["national_swing_sd"]))
+        winner = s_r if share_r > 0.5 else s_d
+        if q == p["forced_turn_quarter"]:
+            winner = p["forced_turn_stance"]
+        self.next_administration = winner
+        self.inauguration_q = q + 1
+
+    # --- metrics
+    def stances(self) -> np.ndarray:
+        """Every member's stance, House (by district) then Senate (log-odds)."""
+        return np.fromiter((m.stance for m in self.members), float, len(self.members))
+
+    def metrics(self) -> dict:
+        """This quarter's political outputs (see model/outputs.py and docs/readme/politics.md)."""
+        p = self.params
+        stance = self.stances()
+        shadow = np.fromiter((m.shadow for m in self.members), float, len(self.members))
+        h, s = slice(0, HOUSE), slice(HOUSE, None)
+        flips = int(((stance > 0) & (shadow <= 0)).sum()) - int(((stance <= 0) & (shadow > 0)).sum())
+        against = logistic(stance[h]) - logistic(shadow[h])
+        congress = pass_probability(stance[h], stance[s], STANDARD_CRACKDOWN, None, p["mood_sd"])
+        self.last_pass_probability = congress
+        return {
+            "moat_index": flips / len(stance),
+            "moat_votes_house": float(against.sum()),
+            "crackdown_pass_probability": pass_probability(stance[h], stance[s], STANDARD_CRACKDOWN,
+                                                           self.administration, p["mood_sd"]),
+            "crackdown_pass_probability_no_exposure": pass_probability(
+                shadow[h], shadow[s], STANDARD_CRACKDOWN, self.administration, p["mood_sd"]),
+            "crackdown_congress_probability": congress,
+            "crackdown_votes_house": float(yes_probability(stance[h], STANDARD_CRACKDOWN).sum()),
+            "pro_crypto_share_house": float((stance[h] > 0).mean()),
+            "pro_crypto_share_senate": float((stance[s] > 0).mean()),
+            "administration_stance": float(self.administration),
+            "voter_exposure": self.national_voter_share,
+            "election": self._event["election"],
+            "bill": self._event["bill"],
+            "crackdown_laws": self.crackdown_laws,
+            "protection_laws": self.protection_laws,
+            "members_replaced": self._event["members_replaced"],
+        }

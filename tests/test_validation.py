@@ -1,0 +1,118 @@
+"""`crypto401k validate`: the report is regenerated from fresh runs (smoke plan, small sizes)."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from experiments.cli import app
+from experiments.validation import FULL, QUICK, Plan
+from experiments.validation_report import ci_half_width, replicates_for
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("validation")
+    result = runner.invoke(app, ["validate", "--out", str(out), "--quick"])
+    assert result.exit_code == 0, result.output
+    return out, (out / "VALIDATION.md").read_text()
+
+
+def test_writes_markdown_and_plots(report):
+    out, md = report
+    pngs = sorted(p.name for p in (out / "validation").glob("*.png"))
+    assert pngs == ["convergence.png", "population.png", "replicates.png", "static.png"]
+    for png in pngs:
+        assert f"(validation/{png})" in md
+        assert (out / "validation" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not list(out.rglob(".*"))  # no temporary files left behind
+    for heading in ("Static scenarios", "Initial population", "Convergence in agent count",
+                    "Replicates and common random numbers", "Calibration fit"):
+        assert heading in md
+    assert "Smoke-test plan" in md
+
+
+def test_static_scenarios_reproduce_the_seed_arithmetic(report):
+    _, md = report
+    row = next(line for line in md.splitlines() if line.startswith("| static_1pct "))
+    assert "| $87.0B | $87.0B | $87.0B |" in row and row.endswith("| pass |")
+    row5 = next(line for line in md.splitlines() if line.startswith("| static_5pct "))
+    assert "| $435.0B | $435.0B | $435.0B |" in row5
+    assert "reproduce the seed arithmetic: yes" in md
+
+
+def test_common_random_numbers_shrink_the_counterfactual_variance(report):
+    """Baseline and no_401k with the same seed share the market path: the paired price difference
+    varies far less than with independent seeds."""
+    _, md = report
+    factor = float(re.search(r"variance cut by a factor of ([\d,.]+)\.", md)[1].replace(",", ""))
+    assert factor > 100
+
+
+def test_population_table_states_sources_and_totals(report):
+    _, md = report
+    assert "| 401(k) assets | $8,700.0B | $8,700.0B | ICI, 31 Mar 2025 |" in md
+    assert "Vanguard HAS 2025" in md and "PLANSPONSOR" in md
+
+
+def test_output_path_that_is_a_file_is_refused(tmp_path):
+    target = tmp_path / "taken"
+    target.write_text("x")
+    result = runner.invoke(app, ["validate", "--out", str(target), "--quick"])
+    assert result.exit_code == 2
+    assert "not a folder" in result.output and "Traceback" not in result.output
+    assert target.read_text() == "x"
+
+
+def test_replicates_formula():
+    assert replicates_for(10e9, 10e9) == math.ceil(1.959964 ** 2)  # 4
+    assert replicates_for(20e9, 10e9) == math.ceil((1.959964 * 2) ** 2)  # 16: twice the SD, 4x the runs
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    assert ci_half_width(x) == pytest.approx(3.182446 * x.std(ddof=1) / 2, rel=1e-5)
+
+
+def test_full_plan_covers_the_issue_sizes_and_the_default():
+    assert FULL.sizes == (10_000, 30_000, 100_000, 300_000, 1_000_000)
+    assert FULL.headline == (12, 40)
+    assert QUICK.headline == (3, 6)
+    with pytest.raises(ValueError):
+        Plan(sizes=(1, 2), replicates=(3,))
+
+
+def test_calibration_fit_table_compares_calibrated_and_baseline(tmp_path, monkeypatch):
+    """With a calibrated scenario and a targets file, the section tabulates each target's fit."""
+    import shutil
+
+    from experiments import validation_report as V
+    from model import scenarios
+
+    for f in scenarios.SCENARIO_DIR.glob("*.toml"):
+        shutil.copy(f, tmp_path / f.name)
+    (tmp_path / "calibrated.toml").write_text(
+        '[scenario]\nname = "calibrated"\ndescription = "test"\nextends = "baseline"\n'
+        "[parameters]\nattention_base = 0.2\ninitial_offering_share = 0.2\n")
+    targets = tmp_path / "targets.toml"
+    targets.write_text(
+        '[[target]]\nname = "adoption"\nstatistic = "adoption_rate@2"\nobserved = 0.05\n'
+        'tolerance = 0.01\nsource = "test figure"\n')
+    monkeypatch.setattr(scenarios, "SCENARIO_DIR", tmp_path)
+    monkeypatch.setattr(V, "CALIBRATION_TARGETS", targets)
+    plan = Plan(quarters=2, headline_quarters=(2,), sizes=(1_000,), replicates=(2,), paired_size=1_000,
+                paired_replicates=2, n_employers=50)
+    runs = V.Runs(plan, log=lambda s: None)
+    md = V.calibration_section(runs)
+    row = next(line for line in md.splitlines() if line.startswith("| calibrated | adoption |"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    base = np.mean([runs.get("baseline", 1_000, s)["adoption_rate"].iloc[2] for s in range(2)])
+    cal = np.mean([runs.get("calibrated", 1_000, s)["adoption_rate"].iloc[2] for s in range(2)])
+    assert float(cells[4]) == pytest.approx(base, rel=1e-3)
+    assert float(cells[6]) == pytest.approx(cal, rel=1e-3)
+    assert float(cells[7]) == pytest.approx((cal - 0.05) / 0.01, abs=0.01)
+    assert cal > base  # the calibrated values really were applied
+    assert cells[-1] == "test figure"
