@@ -143,7 +143,13 @@ class PageModel(Crypto401kModel):
         if isinstance(scenario, str):
             scenario_name = scenario
         overrides = scenario_overrides(params)
-        super().__init__(scenario_name, rng=parse_seed(rng), **overrides)
+        try:
+            seed = parse_seed(rng)
+            seed_error = None
+        except InputError as exc:  # shown in the page; Mesa's Reset has no place for an error
+            seed, seed_error = PAGE_SEED, f"{exc}; used seed {PAGE_SEED}"
+        super().__init__(scenario_name, rng=seed, **overrides)
+        self.seed_error = seed_error
         self.page_overrides = overrides
         self.follower: Follower | None = None
         self._table: tuple[int, Any] | None = None
@@ -178,7 +184,7 @@ CHART_HEIGHT = "330px"
 
 
 @solara.component
-def LiveChart(model: PageModel, build: Callable[[PageModel], dict], version: Any = None,
+def LiveChart(model: PageModel, name: str, build: Callable[[PageModel], dict], version: Any = None,
               height: str = CHART_HEIGHT):
     """An ECharts chart showing `build(model)`, redrawn after every step Mesa renders.
 
@@ -186,11 +192,12 @@ def LiveChart(model: PageModel, build: Callable[[PageModel], dict], version: Any
     tree, from a listener on Mesa's step counter. Re-rendering the views instead cost most of a
     step: reacton walks every list and dict in the tree's props on each render pass (the
     network has thousands of nodes and links), and it makes one pass per subscribed view.
-    `version` (besides the model) says when the chart must be rebuilt for another reason.
+    `version` (besides the model) says when the chart must be rebuilt for another reason;
+    `name` marks the chart in the page (attribute data-view) for tests and styling.
     """
     widget = solara.use_memo(
-        lambda: EchartsWidget(option={}, attributes={"style": f"height: {height}; width: 100%;"},
-                              responsive=True), [])
+        lambda: EchartsWidget(option={}, responsive=True,
+                              attributes={"style": f"height: {height}; width: 100%;", "data-view": name}), [])
     solara.use_effect(lambda: widget.close, [])  # closed when the view goes away
 
     def follow_steps():
@@ -206,38 +213,38 @@ def LiveChart(model: PageModel, build: Callable[[PageModel], dict], version: Any
 
 @solara.component
 def AdoptionView(model: PageModel):
-    LiveChart(model, lambda m: charts.adoption_chart(m.table()))
+    LiveChart(model, "adoption", lambda m: charts.adoption_chart(m.table()))
 
 
 @solara.component
 def FlowsView(model: PageModel):
-    LiveChart(model, lambda m: charts.flows_chart(m.table()))
+    LiveChart(model, "flows", lambda m: charts.flows_chart(m.table()))
 
 
 @solara.component
 def AumView(model: PageModel):
-    LiveChart(model, lambda m: charts.aum_chart(m.table()))
+    LiveChart(model, "aum", lambda m: charts.aum_chart(m.table()))
 
 
 @solara.component
 def PriceView(model: PageModel):
-    LiveChart(model, lambda m: charts.price_chart(m.table()))
+    LiveChart(model, "price", lambda m: charts.price_chart(m.table()))
 
 
 @solara.component
 def MoatView(model: PageModel):
-    LiveChart(model, lambda m: charts.moat_chart(m.table()))
+    LiveChart(model, "moat", lambda m: charts.moat_chart(m.table()))
 
 
 @solara.component
 def NetworkView(model: PageModel):
-    LiveChart(model, lambda m: charts.network_chart(m, m.network_layout))
+    LiveChart(model, "network", lambda m: charts.network_chart(m, m.network_layout))
 
 
 @solara.component
 def HouseView(model: PageModel):
     if charts.house_members(model):
-        LiveChart(model, lambda m: charts.house_chart(charts.house_members(m)))
+        LiveChart(model, "house", lambda m: charts.house_chart(charts.house_members(m)))
     else:
         solara.Info("House view not available: this model has no politicians "
                     "(the politics module is not present).")
@@ -250,19 +257,18 @@ def InspectorView(model: PageModel):
     kinds = available_kinds(model)
     kind = solara.use_reactive(kinds[0])
     index = solara.use_reactive(0)
-    if kind.value not in kinds:
-        kind.set(kinds[0])
-    pool = candidates(model, kind.value)
+    chosen = kind.value if kind.value in kinds else kinds[0]
+    pool = candidates(model, chosen)
     error = None
     f = model.follower
-    if f is None or f.kind != kind.value or f.index != index.value:
+    if f is None or f.kind != chosen or f.index != index.value:
         try:
-            model.follow(kind.value, index.value)
+            model.follow(chosen, index.value)
         except ValueError as exc:
             error = str(exc)
-    with solara.Column(style={"padding": "8px", "overflow": "auto", "height": "100%"}):
+    with solara.Column(style={"padding": "0 8px", "overflow-y": "auto", "height": "100%"}, gap="4px"):
         with solara.Row():
-            solara.Select("follow", values=kinds, value=kind)
+            solara.Select("follow", values=kinds, value=chosen, on_value=kind.set)
             solara.InputInt(f"index (0 to {len(pool) - 1})", value=index)
         if error:
             solara.Error(error)
@@ -273,13 +279,14 @@ def InspectorView(model: PageModel):
 @solara.component
 def FollowedAgent(model: PageModel, f: Follower):
     """The followed agent's series over time and its snapshot now."""
-    LiveChart(model, lambda m: charts.follow_chart(f.label, f.history, PLOTTED[f.kind]),
-              version=id(f), height="220px")
-    rows = "".join(f"<tr><td>{escape(k)}</td><td style='text-align:right'>{escape(_fmt(v))}</td></tr>"
-                   for k, v in f.history[-1].items())
+    LiveChart(model, "followed", lambda m: charts.follow_chart(f.label, f.history, PLOTTED[f.kind]),
+              version=id(f), height="170px")
+    rows = "".join(f"<tr><td>{escape(k)}</td><td style='text-align:right; padding-left: 8px'>"
+                   f"{escape(_fmt(v))}</td></tr>" for k, v in f.history[-1].items())
     solara.HTML(tag="div", unsafe_innerHTML=(
-        f"<p>followed since quarter {f.history[0]['quarter']}</p>"
-        f"<table class='followed' style='font-size: 13px'>{rows}</table>"))
+        f"<div style='font-size: 12px'>followed since quarter {f.history[0]['quarter']}; now:</div>"
+        f"<div style='max-height: 150px; overflow-y: auto'>"
+        f"<table class='followed' style='font-size: 12px; line-height: 1.2'>{rows}</table></div>"))
 
 
 def _fmt(value: Any) -> str:
@@ -302,6 +309,8 @@ def RunInfo(model: PageModel):
         f"<b>quarter</b> <span class='run-quarter'>{model.quarter}</span> ({model.metrics['date']})<br>"
         f"{model.population.n:,} participants, {len(model.employer_list):,} employers<br>"
         f"<b>sliders overriding the scenario:</b> <span class='run-overrides'>{escape(moved)}</span>"))
+    if model.seed_error:
+        solara.Error(model.seed_error)
 
 
 COMPONENTS = [(AdoptionView, 0), (FlowsView, 0), (AumView, 0), (PriceView, 0), (MoatView, 0),
@@ -313,7 +322,8 @@ def Page():
     """The page; each browser session builds its own model here."""
     first = solara.use_memo(lambda: PageModel(**initial_kwargs()), [])
     model = solara.use_reactive(first)
-    SolaraViz(model, components=COMPONENTS, model_params=model_params(),
+    controls = solara.use_memo(model_params, [])
+    SolaraViz(model, components=COMPONENTS, model_params=controls,
               name="crypto401k: crypto in US 401(k) plans")
     with solara.Sidebar():
         with solara.Card("This run"):

@@ -77,7 +77,8 @@ def main() -> None:
     ap.add_argument("--speed-runs", type=int, default=200)
     ap.add_argument("--speed-participants", type=int, default=0, help="0: the declared default")
     ap.add_argument("--speed-quarters", type=int, default=40)
-    ap.add_argument("--memory-runs", type=int, nargs="+", default=[50, 500])
+    ap.add_argument("--memory-runs", type=int, nargs="*", default=[50, 500],
+                    help="run counts for the memory measurement (none: skip it)")
     ap.add_argument("--memory-participants", type=int, default=2000)
     ap.add_argument("--memory-quarters", type=int, default=8)
     ap.add_argument("--no-mesa", action="store_true", help="skip the mesa.batch_run comparison")

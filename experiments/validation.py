@@ -31,8 +31,8 @@ class Plan:
     static_replicates: int = 3
     population_participants: int = 300_000
     n_employers: int | None = None  # None: the declared default
-    tolerance: float = 0.5  # a size passes when its RMS deviation from the largest size (same seed)
-    #                         is at most this fraction of the largest size's replicate SD
+    tolerance: float = 1.5  # a size passes when its mean is within the noise of the largest size's and
+    #                         its replicate SD is at most this multiple of the largest size's
 
     def __post_init__(self):
         if len(self.sizes) != len(self.replicates):

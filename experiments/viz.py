@@ -52,10 +52,15 @@ def viz(
     open_browser: Annotated[bool, typer.Option("--open", help="Open the page in the default browser.")] = False,
 ) -> None:
     """Serve the interactive browser page (Mesa SolaraViz) at http://HOST:PORT."""
-    check_port(port)
-    if not APP.is_file():
-        raise InputError("the browser page is missing", source=str(APP),
-                         allowed="run from a checkout of the crypto401k repository")
+    from experiments.cli import fail  # the CLI's one-line error and exit status 2
+
+    try:
+        check_port(port)
+        if not APP.is_file():
+            raise InputError("the browser page is missing", source=str(APP),
+                             allowed="run from a checkout of the crypto401k repository")
+    except InputError as exc:
+        fail(exc)
     print(f"crypto401k page: http://{host}:{port}  (Ctrl-C stops the server)", flush=True)
     try:
         code = subprocess.call(server_command(port, host, open_browser), env=server_env())

@@ -96,10 +96,16 @@ def aum_chart(table: pd.DataFrame) -> dict:
 
 
 def price_chart(table: pd.DataFrame) -> dict:
-    """The crypto price index with the 401(k) flow and on the same path without it (log scale)."""
+    """The crypto price index with the 401(k) flow and on the same path without it.
+
+    The axis is logarithmic once the prices span more than a factor of 4 (a boom or a crash).
+    """
     impact = float(table["flow_price_impact"].iloc[-1]) if len(table) else 0.0
+    both = pd.concat([table["price_index"], table["price_index_no_401k"]])
+    wide = len(both) and both.max() > 4 * both.min()  # a log axis only when prices move a lot
     c = _chart(f"Crypto price index (2025Q3 = 1), 401(k) impact now {impact:+.1%}", table,
-               "index (log)", "log")
+               "index (log)" if wide else "index", "log" if wide else "value")
+    c["yAxis"][0]["scale"] = True
     c["series"] = [
         _line("with 401(k) flow", table["price_index"], color="#d62728"),
         _line("without 401(k) flow", table["price_index_no_401k"], color="#7f7f7f",
@@ -264,14 +270,7 @@ def network_chart(model, layout: NetworkLayout) -> dict:
 def politicians(model) -> list:
     """The model's politician agents, or [] when the politics module is absent."""
     politics = getattr(model, "politics", None)
-    for name in ("members", "politicians"):
-        found = getattr(politics, name, None) if politics is not None else None
-        if found:
-            return list(found.values()) if isinstance(found, dict) else list(found)
-    for cls, agents in model.agents_by_type.items():
-        if cls.__name__ == "Politician":
-            return list(agents)
-    return []
+    return list(getattr(politics, "members", None) or [])
 
 
 def house_members(model) -> list:

@@ -312,7 +312,10 @@ class Politics:
         """Share of this quarter's lobbying each member receives: proportional to p(1 - p)."""
         pr = logistic(self.stances())
         w = pr * (1.0 - pr)
-        return w / w.sum()
+        total = w.sum()
+        # Every member certain either way (stances saturate at extreme parameter values):
+        # nobody is persuadable more than anyone else, so the money is spread evenly.
+        return w / total if total > 0 else np.full(len(w), 1.0 / len(w))
 
     def _distribute_lobbying(self) -> None:
         p = self.params

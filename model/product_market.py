@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from agents.asset_manager import MENU, PRODUCTS, AssetManager
+from agents.asset_manager import PRODUCTS, AssetManager
 from model.products import Offer
 
 if TYPE_CHECKING:

@@ -2,7 +2,8 @@
 
 * "ci" (the default): few draws, derandomized, so `uv run pytest` is quick and repeatable.
 * "long": at least 1,000 draws per property, for an overnight-style check
-  (`HYPOTHESIS_PROFILE=long uv run pytest tests/test_properties.py`).
+  (`HYPOTHESIS_PROFILE=long uv run pytest tests/test_properties.py --timeout=0`; pytest-timeout
+  would otherwise stop it after 600 s).
 """
 
 from __future__ import annotations

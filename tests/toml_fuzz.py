@@ -105,7 +105,7 @@ def _section_level(data: dict) -> Iterator[Mutant]:
         rest = {k: v for k, v in data.items() if k != section}
         if rest:
             yield Mutant(f"missing_section:{section}", _dump(rest), False)
-        if isinstance(value, dict):
+        if isinstance(value, dict) or isinstance(value, list) and value and isinstance(value[0], dict):
             for i, typo in enumerate(_typos(section)):
                 yield Mutant(f"misspelt_section:{section}:{i}", _dump({**rest, typo: value}), True,
                              key=typo, expect=("did you mean", f"'{section}'"))
@@ -114,17 +114,25 @@ def _section_level(data: dict) -> Iterator[Mutant]:
     yield Mutant("unknown_section", _dump({**data, "zzqx_extra": {"a": 1}}), True, key="zzqx_extra")
 
 
-def _leaves(data: dict, prefix: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+def _leaves(data: dict, prefix: tuple = ()) -> Iterator[tuple[tuple, Any]]:
+    """(path, value) of every scalar or array; a path step is a key, or an index into an
+    array of tables ([[name]] blocks)."""
     for key, value in data.items():
         if isinstance(value, dict):
             yield from _leaves(value, prefix + (key,))
+        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            for i, item in enumerate(value[:2]):  # the first two blocks are representative
+                yield from _leaves(item, prefix + (key, i))
         else:
             yield prefix + (key,), value
 
 
-def _replace(data: dict, path: tuple[str, ...], new: Any = None, *, rename: str | None = None,
-             delete: bool = False) -> dict:
+def _replace(data: dict | list, path: tuple, new: Any = None, *, rename: str | None = None,
+             delete: bool = False) -> dict | list:
     """A deep copy of `data` with the value at `path` replaced, renamed or deleted."""
+    if isinstance(data, list):
+        i = path[0]
+        return data[:i] + [_replace(data[i], path[1:], new, rename=rename, delete=delete)] + data[i + 1:]
     if len(path) == 1:
         out = dict(data)
         if delete:
@@ -151,9 +159,9 @@ def _declared(name: str) -> P.Parameter | None:
     return P.PARAMETERS.get(name)
 
 
-def _leaf_level(data: dict, path: tuple[str, ...], value: Any, strict_keys: bool) -> Iterator[Mutant]:
+def _leaf_level(data: dict, path: tuple, value: Any, strict_keys: bool) -> Iterator[Mutant]:
     """Damage to one key: misspelt, wrong type, out of range, huge, not finite, deleted."""
-    dotted = ".".join(path)
+    dotted = ".".join(str(k) for k in path)
     key = path[-1]
     decl = _declared(key) if not isinstance(value, list) else None
     for i, typo in enumerate(_typos(key)):

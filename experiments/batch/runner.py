@@ -12,6 +12,8 @@ on. Failed runs are tried again when the same batch is run again.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import functools
+import hashlib
 import multiprocessing
 import os
 import socket
@@ -76,7 +78,7 @@ def _run_safely(spec: RunSpec) -> tuple[pd.DataFrame | None, dict[str, Any]]:
     """execute_run with any exception turned into a failure record (runs in a worker)."""
     started = time.time()
     record: dict[str, Any] = {**spec.as_record(), "worker": f"{socket.gethostname()}:{os.getpid()}",
-                              "started_at": _stamp(started)}
+                              "started_at": _stamp(started), "code_version": code_version()}
     try:
         frame = execute_run(spec)
         record.update(status="ok", error=None, traceback=None)
@@ -89,6 +91,22 @@ def _run_safely(spec: RunSpec) -> tuple[pd.DataFrame | None, dict[str, Any]]:
     return frame, record
 
 
+@functools.lru_cache(maxsize=1)
+def code_version() -> str:
+    """A fingerprint of the code and scenario files that determine a run's numbers.
+
+    Stored with every run, so a resumed batch never mixes results of two model versions.
+    """
+    root = Path(__file__).resolve().parents[2]
+    digest = hashlib.sha256()
+    files = sorted([*root.glob("model/*.py"), *root.glob("agents/*.py"),
+                    *root.glob("experiments/scenarios/*.toml"), root / "experiments" / "single_run.py"])
+    for f in files:
+        digest.update(f.relative_to(root).as_posix().encode())
+        digest.update(f.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def _stamp(t: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(t)) + f".{int(t % 1 * 1000):03d}"
 
@@ -96,7 +114,8 @@ def _stamp(t: float) -> str:
 def _failure_record(spec: RunSpec, error: str) -> dict[str, Any]:
     now = _stamp(time.time())
     return {**spec.as_record(), "status": "failed", "error": error, "traceback": None,
-            "started_at": now, "finished_at": now, "duration_s": 0.0, "worker": None}
+            "started_at": now, "finished_at": now, "duration_s": 0.0, "worker": None,
+            "code_version": code_version()}
 
 
 # --- engines: submit a spec, wait for some to finish
@@ -260,12 +279,13 @@ def run_batch(runs: list[RunSpec], out_dir: Path, *, workers: int | None = None,
 
 def _check_same_settings(runs: list[RunSpec], completed: dict[str, dict], root: Path) -> None:
     """Refuse a planned run whose id is stored with other settings (the folder is another batch's)."""
-    keys = ("scenario", "params_json", "seed", "quarters", "participants", "outputs_json")
+    keys = ("scenario", "params_json", "seed", "quarters", "participants", "outputs_json",
+            "code_version")
     for spec in runs:
         rec = completed.get(spec.run_id)
         if rec is None:
             continue
-        planned = spec.as_record()
+        planned = {**spec.as_record(), "code_version": code_version()}
         for k in keys:
             stored = rec.get(k)
             if stored is not None and pd.isna(stored):
@@ -273,9 +293,11 @@ def _check_same_settings(runs: list[RunSpec], completed: dict[str, dict], root: 
             elif k in ("seed", "quarters", "participants"):
                 stored = int(stored)
             if stored != planned[k]:
-                raise InputError(f"the folder already holds run '{spec.run_id}' made with other"
-                                 f" settings ({k}: stored {stored!r}, planned {planned[k]!r});"
-                                 " use a new --out or the same experiment file",
+                what = ("another version of the model code" if k == "code_version"
+                        else "other settings")
+                raise InputError(f"the folder already holds run '{spec.run_id}' made with {what}"
+                                 f" ({k}: stored {stored!r}, now {planned[k]!r}); use a new"
+                                 " --out (or the same experiment file and code)",
                                  source=str(root), key="--out")
 
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import json
 import os
 import socket
 import tempfile
@@ -47,7 +46,7 @@ SUBDIRS = ("runs", "catalogue", "quarantine")
 LOCK_NAME = ".batch.lock"
 CATALOGUE_COLUMNS = ("run_id", "scenario", "params_json", "seed", "quarters", "participants",
                      "outputs_json", "status", "error", "traceback", "rows", "file",
-                     "started_at", "finished_at", "duration_s", "worker")
+                     "started_at", "finished_at", "duration_s", "worker", "code_version")
 
 
 # --- folder and lock
@@ -149,7 +148,8 @@ def catalogue_frame(records: list[dict]) -> pd.DataFrame:
         frame[col] = frame[col].astype("int64")
     frame["participants"] = frame["participants"].astype("Int64")
     frame["duration_s"] = frame["duration_s"].astype("float64")
-    for col in ("error", "traceback", "file", "started_at", "finished_at", "worker"):
+    for col in ("error", "traceback", "file", "started_at", "finished_at", "worker",
+                "code_version"):
         frame[col] = frame[col].astype("string")
     return frame
 
@@ -318,7 +318,3 @@ def completed_run_ids(out_dir: str | Path) -> list[str]:
     """Ids of the runs a store holds as completed (read-only; no repair)."""
     return sorted(scan(Path(out_dir), repair=False).completed)
 
-
-def records_json(rec: dict) -> dict:
-    """A catalogue record's parameters decoded from JSON."""
-    return json.loads(rec.get("params_json") or "{}")

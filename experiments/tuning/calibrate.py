@@ -8,7 +8,8 @@ statistic is averaged over the replicate seeds first (the same seeds for every t
 The optuna study lives in a journal file in the output folder (`study.journal`), and every
 model run in the batch store there (`runs/`), so a stopped calibration resumes: finished
 trials are kept, a trial cut off mid-way is marked failed and its parameters are tried first
-again (its finished runs are read from the store, not re-run), and `--trials N` means N
+again (with --batch-size 1 its finished runs are read from the store, not re-run), and
+`--trials N` means N
 completed trials in total, counting earlier calls.
 """
 
@@ -56,7 +57,11 @@ def model_evaluator(targets: list[Target], settings: RunSettings, store: Path, *
     """Runs the real model for each point at every seed through the batch runner."""
 
     def evaluate(points: list[dict[str, Any]]) -> list[dict[str, float] | None]:
-        per_point, failures = run_points(points, settings, store, prefix="cal", workers=workers,
+        # One store folder per batch of points, named by their content: the batch runner scans
+        # its whole folder on every call, so one ever-growing folder would make each trial slower;
+        # a retried cut-off trial has the same points, hence the same folder, and reuses its runs.
+        key = hashlib.sha256(json.dumps(points, sort_keys=True).encode()).hexdigest()[:16]
+        per_point, failures = run_points(points, settings, store / key, prefix="cal", workers=workers,
                                          dask_address=dask_address, progress=progress)
         n_seeds = len(settings.seeds)
         return [statistics(targets, tables) if len(tables) == n_seeds else None
