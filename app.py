@@ -34,7 +34,7 @@ from model.errors import InputError
 from model.model import Crypto401kModel
 
 # The page's own resolution, chosen so that one step with its charts takes well under a second
-# (docs/readme/viz.md has the measured cost); the sliders reach up to the declared defaults.
+# (docs/guide/viz.md has the measured cost); the sliders reach up to the declared defaults.
 PAGE_PARTICIPANTS = 10_000
 PAGE_PARTICIPANTS_STEP = 1_000
 PAGE_EMPLOYERS = 500

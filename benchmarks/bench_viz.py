@@ -1,4 +1,4 @@
-"""What one step costs in the browser page at its default size (docs/readme/viz.md quotes it).
+"""What one step costs in the browser page at its default size (docs/guide/viz.md quotes it).
 
     uv run python benchmarks/bench_viz.py [--steps 20] [--out bench_viz_out] [--no-browser]
 

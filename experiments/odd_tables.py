@@ -103,21 +103,42 @@ def tabled_parameters(text: str) -> list[str]:
     return names
 
 
-def write(path: Path = ODD_PATH) -> bool:
-    """Regenerate the tables in `path` in place; whether anything changed."""
+README_PATH = ODD_PATH.parent.parent / "README.md"
+OUTPUTS_BLOCK = re.compile(r"(<!-- BEGIN OUTPUTS -->\n)(?P<body>.*?)(<!-- END OUTPUTS -->)", re.S)
+
+
+def outputs_table() -> str:
+    """The README's table of output columns, from model/outputs.py OUTPUTS."""
+    from model.outputs import OUTPUTS
+
+    lines = ["| output | unit | meaning |", "|---|---|---|"]
+    lines += [f"| `{name}` | {_cell(unit)} | {_cell(meaning)} |" for name, (unit, meaning) in OUTPUTS.items()]
+    return "\n".join(lines) + "\n"
+
+
+def render_readme(text: str) -> str:
+    """`text` (the README) with its outputs table regenerated."""
+    return OUTPUTS_BLOCK.sub(lambda m: m.group(1) + outputs_table() + m.group(3), text)
+
+
+def write(path: Path = ODD_PATH, readme: Path = README_PATH) -> bool:
+    """Regenerate the tables in the ODD (`path`) and the README in place; whether anything changed."""
     from experiments.single_run import atomic_write
 
-    old = path.read_text()
-    new = render(old)
-    if new != old:
-        atomic_write(path, lambda p: p.write_text(new))
-    return new != old
+    changed = False
+    for target, fn in ((path, render), (readme, render_readme)):
+        old = target.read_text()
+        new = fn(old)
+        if new != old:
+            atomic_write(target, lambda p, new=new: p.write_text(new))
+            changed = True
+    return changed
 
 
 def docs() -> None:
-    """Regenerate the parameter tables in docs/ODD.md from model/parameters.py."""
+    """Regenerate the parameter tables in docs/ODD.md and the outputs table in README.md."""
     changed = write()
-    print(f"{'updated' if changed else 'already up to date:'} {ODD_PATH}")
+    print(f"{'updated' if changed else 'already up to date:'} {ODD_PATH}, {README_PATH}")
 
 
 if __name__ == "__main__":

@@ -228,8 +228,12 @@ class Crypto401kModel(mesa.Model):
             sleeve = view.sleeve[pop.employer]
             pop.update_peer_share()
             if p["static_allocation"] > 0:
+                # Buy and hold: the quarter-0 purchase plus the payroll pipeline at the static
+                # share. Rebalancing existing balances is left out on purpose: a quarterly
+                # constant-mix rebalancer that holds more than 1/flow_multiplier of the crypto
+                # market overshoots through its own price impact (see README, limits).
+                pop.alloc[:] = p["static_allocation"]
                 pop.contribute(view, offered, np.zeros(pop.n), flows)
-                pop.set_static(p["static_allocation"], flows)
             else:
                 pop.contribute(view, offered, np.where(pop.in_default, sleeve, 0.0), flows)
                 move, panic = pop.decide_all(view, offered, self.market_view)

@@ -10,13 +10,14 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
-import mesa
 import numpy as np
 
 from model import participant_rules as rules
 from model.calendar import quarter_to_date
 
 if TYPE_CHECKING:
+    import mesa
+
     from model.model import Crypto401kModel
 
 # name: (unit, meaning)
@@ -53,7 +54,7 @@ OUTPUTS: dict[str, tuple[str, str]] = {
     # calibration moments (experiments/tuning): inertia, interest and chosen allocation sizes
     "annual_review_share": ("share of participants", "participants who would review their allocation at least once in a year at this quarter's attention hazards"),
     "interest_share": ("share of participants", "participants whose utility of holding crypto is positive (would choose crypto if offered and attentive)"),
-    "mean_chosen_allocation": ("share of contributions and balance", "average crypto allocation of participants with an allocation above zero (empty when none)"),
+    "mean_chosen_allocation": ("share of contributions and balance", "average crypto allocation of participants with an allocation above zero (0 when nobody has one)"),
     # asset managers (model/product_market.py)
     "manager_crypto_aum_usd": ("USD", "crypto held in asset managers' products: menu options by seller, target-date sleeves by recordkeeper"),
     "top_manager_share": ("share of 1", "largest manager's share of manager_crypto_aum_usd"),
@@ -65,7 +66,7 @@ OUTPUTS: dict[str, tuple[str, str]] = {
     "fraud": ("0 or 1", "a fraud at a custodian or product came to light this quarter"),
     "fraud_losses_usd": ("USD per quarter", "401(k) crypto destroyed by fraud; crypto AUM change = contributions + purchases - sales + returns - withdrawals - fraud losses"),
     "scandal_salience": ("salience units", "news salience of scandals this quarter (attention hazard, lawsuits, stances)"),
-    # politics (model/politics.py; definitions in docs/readme/politics.md)
+    # politics (model/politics.py; definitions in docs/guide/politics.md)
     "moat_index": ("share of members", "net share of the 535 members whose expected vote on a standard crackdown flips to 'no' because of constituents' 401(k) crypto exposure"),
     "moat_votes_house": ("votes", "expected House votes against a standard crackdown added by constituents' exposure"),
     "crackdown_pass_probability": ("probability", "chance a standard crackdown bill introduced now becomes law (both chambers, then signature or veto override)"),
@@ -143,7 +144,7 @@ def _calibration_moments(model: Crypto401kModel) -> dict:
     return {
         "annual_review_share": float(np.mean(1.0 - (1.0 - p_quarter) ** 4)),
         "interest_share": float((pop.interest_by_employer * counts).sum() / pop.n),
-        "mean_chosen_allocation": float(chosen.mean()) if chosen.size else float("nan"),
+        "mean_chosen_allocation": float(chosen.mean()) if chosen.size else 0.0,
     }
 
 
@@ -153,4 +154,6 @@ def _read(model: Crypto401kModel, name: str):
 
 def make_datacollector(names: list[str]) -> mesa.DataCollector:
     """A DataCollector with one model reporter per output name (picklable reporters)."""
+    import mesa  # here, so that reading OUTPUTS (the command line) does not import Mesa
+
     return mesa.DataCollector(model_reporters={n: partial(_read, name=n) for n in names})

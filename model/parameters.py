@@ -291,7 +291,8 @@ _DECLARED = [
        "Whether the 401(k) channel exists at all (false: the no_401k counterfactual)."),
     _P("static_allocation", float, 0.0, "share of balance and contributions", 0.0, 1.0,
        "seed arithmetic: 1% of $8.7T = $87B, 5% = $435B", "events",
-       "If above 0, every participant instantly holds this share (no behaviour): the static claims."),
+       "If above 0, every participant instantly holds this share of balance at quarter 0 and"
+       " contributes it thereafter, buy and hold, with no behaviour: the static claims."),
     # --- regulation
     _P("rule_proposed_quarter", int, 2, "quarter", -1, 400,
        "DOL proposed rule published 31 Mar 2026 (2026Q1)", "regulation",

@@ -30,7 +30,7 @@ module owns what they read and what happens to them:
   protection law codified it); a friendly one re-proposes a rescinded rule (unless a crackdown
   law stands) and finalises it 3 quarters later.
 
-Moat metrics (defined precisely in docs/readme/politics.md): every member also carries a shadow
+Moat metrics (defined precisely in docs/guide/politics.md): every member also carries a shadow
 stance that follows the same rule without constituents' exposure; the moat index counts the
 members whose expected crackdown vote differs between the two.
 """
@@ -464,7 +464,7 @@ class Politics:
         return np.fromiter((m.stance for m in self.members), float, len(self.members))
 
     def metrics(self) -> dict:
-        """This quarter's political outputs (see model/outputs.py and docs/readme/politics.md)."""
+        """This quarter's political outputs (see model/outputs.py and docs/guide/politics.md)."""
         p = self.params
         stance = self.stances()
         shadow = np.fromiter((m.shadow for m in self.members), float, len(self.members))

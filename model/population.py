@@ -132,7 +132,7 @@ class Population:
         med_salary = np.array([b[6] for b in AGE_BANDS])[band]
         self.salary[rows] = med_salary * np.exp(0.5 * rng.standard_normal(m))
         deferral = np.array([b[5] for b in AGE_BANDS])[band]
-        self.deferral[rows] = np.clip(deferral * np.exp(0.35 * rng.standard_normal(m)), 0.01, 0.5)
+        self.deferral[rows] = np.clip(deferral * np.exp(0.35 * rng.standard_normal(m) - 0.5 * 0.35 ** 2), 0.01, 0.5)
         mean = np.array([b[3] for b in AGE_BANDS])[band]
         median = np.array([b[4] for b in AGE_BANDS])[band]
         bal = _lognormal_mean_median(rng, mean, median, m) * employers.balance_factor[self.employer[rows]]
@@ -257,7 +257,7 @@ class Population:
         flows.sales += float(-delta[delta < 0].sum())
 
     def set_static(self, share: float, flows: Flows) -> None:
-        """Static claim: every participant holds `share` of balance and contributions, rebalanced."""
+        """Static claim at quarter 0: every participant moves to `share` of balance (and contributions)."""
         total = self.balance
         target = share * total
         delta = target - self.crypto_active - self.crypto_default

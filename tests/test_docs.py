@@ -57,3 +57,10 @@ def test_cited_defaults_name_a_source():
     """Every default says where it comes from: a citation, 'assumption', 'derived' or a switch."""
     for p in P.PARAMETERS.values():
         assert p.source.strip(), f"{p.name} has no source"
+
+
+def test_readme_outputs_table_lists_every_output():
+    text = odd_tables.README_PATH.read_text()
+    assert "<!-- BEGIN OUTPUTS -->" in text
+    assert odd_tables.render_readme(text) == text, (
+        f"README.md outputs table is stale: run `{odd_tables.FIX_COMMAND}` and commit README.md")

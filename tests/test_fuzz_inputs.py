@@ -186,21 +186,8 @@ def _has_command(name: str) -> bool:
 
 # Defects found in the other subsystems' readers (reported to their owners; strict xfail, so a
 # fix shows up as XPASS and its entry must then be deleted here).
-NO_ALLOWED = "error names file and key but not the allowed values"
-KNOWN_DEFECTS = {
-    "section_not_table:experiment": f"experiments/batch/experiment_file.py: {NO_ALLOWED}",
-    "section_not_table:parameters": f"experiments/batch/experiment_file.py: {NO_ALLOWED}",
-    "section_not_table:grid": f"experiments/batch/experiment_file.py: {NO_ALLOWED}",
-    "wrong_type:experiment.name=*": f"experiments/batch/experiment_file.py: {NO_ALLOWED}",
-    "wrong_type:experiment.description=*": f"experiments/batch/experiment_file.py: {NO_ALLOWED}",
-    "wrong_type:target.*.name=*": f"experiments/tuning/targets.py: {NO_ALLOWED}",
-    "wrong_type:target.*.statistic=*": f"experiments/tuning/targets.py: {NO_ALLOWED}",
-    "wrong_type:target.*.observed=*": f"experiments/tuning/targets.py: {NO_ALLOWED}",
-    "wrong_type:target.*.tolerance=*": f"experiments/tuning/targets.py: {NO_ALLOWED}",
-    "wrong_type:target.*.weight=*": f"experiments/tuning/targets.py: {NO_ALLOWED}",
-    "huge_int:target.*": "experiments/tuning/targets.py:_number: math.isfinite(10**400) raises"
-                         " OverflowError (a traceback)",
-}
+# Reader defects still open (strict xfail: a fix makes the test pass and this entry must go).
+KNOWN_DEFECTS: dict[str, str] = {}
 
 
 MAY_PASS_BY_DEFAULT = 6  # may-pass mutants run a real batch or calibration: the rest are slow

@@ -121,7 +121,8 @@ def _check_names(data: dict, allowed: dict, src: str) -> None:
                              source=src, key=section,
                              allowed=", ".join(f"[{s}]" for s in allowed))
         if not isinstance(value, dict):
-            raise InputError("must be a table (a [section])", source=src, key=section)
+            raise InputError("must be a table (a [section])", source=src, key=section,
+                             allowed=f"a [{section}] section of key = value lines")
         keys = allowed[section]
         if keys is not None:
             for key in value:
@@ -145,10 +146,12 @@ def load_experiment(path: str | Path) -> Experiment:
                          allowed="[experiment] with name, scenarios and replicates")
     name = meta.get("name", path.stem)
     if not isinstance(name, str) or not name.strip():
-        raise InputError("must be a non-empty string", source=src, key="experiment.name")
+        raise InputError("must be a non-empty string", source=src, key="experiment.name",
+                         allowed='a quoted name such as "my_sweep"')
     description = meta.get("description", "")
     if not isinstance(description, str):
-        raise InputError("must be a string", source=src, key="experiment.description")
+        raise InputError("must be a string", source=src, key="experiment.description",
+                         allowed="quoted text")
     names = meta.get("scenarios", ["baseline"])
     shipped = ", ".join(scenarios.available())
     if (not isinstance(names, list) or not names

@@ -189,7 +189,7 @@ def calibrate(
     if save_scenario is not None:
         command += ["--save-scenario", str(save_scenario)]
     n_done = len(C.completed(study))
-    header = ["Calibrated by the method of simulated moments (docs/readme/tuning.md). Produced by:",
+    header = ["Calibrated by the method of simulated moments (docs/guide/tuning.md). Produced by:",
               "  " + shlex.join(command),
               f"Best of {n_done} trials: loss {best.value:.4g} (weighted mean squared error in"
               " tolerances); fit table in fit.csv of that --out folder.",

@@ -98,8 +98,9 @@ class Statistic:
 def parse(text: str, *, source: str | None = None, key: str | None = None) -> Statistic:
     """`NAME[@Q]` or `NAME@Q1:Q2` checked against the known names and quarter range."""
     if not isinstance(text, str):
-        raise InputError(f"expected a statistic like 'adoption_rate@8', got {text!r}", source=source,
-                         key=key)
+        shown = repr(text) if len(repr(text)) <= 40 else repr(text)[:37] + "..."
+        raise InputError(f"expected a statistic like 'adoption_rate@8', got {shown}", source=source,
+                         key=key, allowed="an output name, optionally @QUARTER or @Q1:Q2")
     m = _PATTERN.match(text)
     if not m:
         raise InputError(f"cannot read statistic {text!r}", source=source, key=key,
@@ -108,7 +109,7 @@ def parse(text: str, *, source: str | None = None, key: str | None = None) -> St
     names = known_names()
     if name not in names:
         raise InputError(f"unknown statistic '{name}'{did_you_mean(name, names)}", source=source,
-                         key=key, allowed="a numeric model output (docs/readme/tuning.md) or " + ", ".join(DERIVED))
+                         key=key, allowed="a numeric model output (docs/guide/tuning.md) or " + ", ".join(DERIVED))
     if first is None:
         return Statistic(name)
     q1 = int(first)

@@ -58,9 +58,23 @@ class Target:
         return diff
 
 
+def _short(value) -> str:
+    """A value as a user reads it in a one-line message (huge numbers abbreviated)."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _number(value, src: str, key: str, *, positive: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise InputError(f"expected a number, got {value!r}", source=src, key=key)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InputError(f"expected a number, got {_short(value)}", source=src, key=key,
+                         allowed="a finite number")
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # a huge TOML integer
+        finite = False
+    if not finite:
+        raise InputError(f"expected a finite number, got {_short(value)}", source=src, key=key,
+                         allowed="a finite number")
     if positive and value <= 0:
         raise InputError(f"must be above 0, got {value!r}", source=src, key=key,
                          allowed="a number > 0")
@@ -96,7 +110,8 @@ def parse_targets(data: dict, src: str) -> list[Target]:
                                  allowed="every target needs " + ", ".join(REQUIRED))
         name = t["name"]
         if not isinstance(name, str) or not name.strip():
-            raise InputError("must be a non-empty string", source=src, key=f"{label}.name")
+            raise InputError("must be a non-empty string", source=src, key=f"{label}.name",
+                             allowed='a quoted name such as "inertia"')
         if name in seen:
             raise InputError("duplicate target name", source=src, key=f"{name}.name",
                              allowed="each target name once")
