@@ -127,7 +127,10 @@ class Population:
             band = np.zeros(m, np.int64)
         self.age[rows] = age
         retire = rng.normal(p["retirement_age"], 2.0, m)
-        self.retire_age[rows] = np.maximum(retire, age + 0.25)
+        # Workers already past their drawn age keep working a while (exponential, mean 3
+        # years): retiring them all at once would empty a fifth of the assets in one quarter.
+        later = age + 0.25 + rng.exponential(3.0, m)
+        self.retire_age[rows] = np.where(retire > age + 0.25, retire, later)
         self.employer[rows] = rng.choice(self.n_employers, m, p=self._emp_prob)
         med_salary = np.array([b[6] for b in AGE_BANDS])[band]
         self.salary[rows] = med_salary * np.exp(0.5 * rng.standard_normal(m))

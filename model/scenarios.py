@@ -72,24 +72,29 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise InputError("not valid TOML: values nested too deeply", source=str(path)) from None
 
 
-def load(name_or_path: str | Path, _seen: tuple[Path, ...] = ()) -> Scenario:
-    """The scenario called `name_or_path` (a shipped name or a TOML file path), validated."""
-    path = _locate(name_or_path)
-    data = read_toml(path)
-    src = str(path)
+def check_sections(data: dict[str, Any], allowed: dict[str, set[str] | None], src: str) -> None:
+    """Refuse unknown sections, sections that are not tables, and unknown keys (None: any key)."""
     for section, value in data.items():
-        if section not in SECTIONS:
-            raise InputError(f"unknown section [{section}]{did_you_mean(section, SECTIONS)}",
-                             source=src, key=section, allowed=", ".join(f"[{s}]" for s in SECTIONS))
+        if section not in allowed:
+            raise InputError(f"unknown section [{section}]{did_you_mean(section, allowed)}",
+                             source=src, key=section, allowed=", ".join(f"[{s}]" for s in allowed))
         if not isinstance(value, dict):
             raise InputError("must be a table", source=src, key=section,
                              allowed=f"a [{section}] header followed by key = value lines")
-        keys = SECTIONS[section]
+        keys = allowed[section]
         if keys is not None:
             for key in value:
                 if key not in keys:
                     raise InputError(f"unknown key in [{section}]{did_you_mean(key, keys)}",
                                      source=src, key=f"{section}.{key}", allowed=", ".join(sorted(keys)))
+
+
+def load(name_or_path: str | Path, _seen: tuple[Path, ...] = ()) -> Scenario:
+    """The scenario called `name_or_path` (a shipped name or a TOML file path), validated."""
+    path = _locate(name_or_path)
+    data = read_toml(path)
+    src = str(path)
+    check_sections(data, SECTIONS, src)
     meta = data.get("scenario", {})
     for key in ("name", "description", "extends"):
         if key in meta and not isinstance(meta[key], str):

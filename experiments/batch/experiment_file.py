@@ -114,23 +114,6 @@ def _check_int(value: Any, key: str, low: int, high: int, src: str | None) -> in
     return value
 
 
-def _check_names(data: dict, allowed: dict, src: str) -> None:
-    for section, value in data.items():
-        if section not in allowed:
-            raise InputError(f"unknown section [{section}]{did_you_mean(section, allowed)}",
-                             source=src, key=section,
-                             allowed=", ".join(f"[{s}]" for s in allowed))
-        if not isinstance(value, dict):
-            raise InputError("must be a table (a [section])", source=src, key=section,
-                             allowed=f"a [{section}] section of key = value lines")
-        keys = allowed[section]
-        if keys is not None:
-            for key in value:
-                if key not in keys:
-                    raise InputError(f"unknown key{did_you_mean(key, keys)}", source=src,
-                                     key=f"{section}.{key}", allowed=", ".join(sorted(keys)))
-
-
 def load_experiment(path: str | Path) -> Experiment:
     """The experiment file at `path`, fully validated (scenarios, parameters, ranges, outputs)."""
     path = Path(path)
@@ -139,7 +122,7 @@ def load_experiment(path: str | Path) -> Experiment:
                          allowed="an existing .toml file (see experiments/*.toml)")
     src = str(path)
     data = scenarios.read_toml(path)
-    _check_names(data, SECTIONS, src)
+    scenarios.check_sections(data, SECTIONS, src)
     meta = data.get("experiment")
     if meta is None:
         raise InputError("missing section [experiment]", source=src, key="experiment",
