@@ -166,11 +166,12 @@ def static_section(runs: Runs, figs: dict) -> tuple[str, bool]:
     figs["static.png"] = fig
     text = (
         "Every participant holds a fixed share of balance and contributions from quarter 0, "
-        "rebalanced each quarter, with no behaviour (`static_allocation`). At quarter 0 the crypto "
+        "bought at the order and then held (contributions keep buying at that share), with no "
+        "behaviour (`static_allocation`). At quarter 0 the crypto "
         "held and the net flow must equal that share of the $8.7T asset base (ICI, 31 Mar 2025): "
-        "$87B at 1%, $435B at 5% (pass: within 0.5%). Afterwards holdings follow the asset base "
-        "(contributions, returns, retirements), and the crypto share of assets stays near the "
-        f"static share. {plan.static_participants:,} participants, {plan.quarters} quarters, "
+        "$87B at 1%, $435B at 5% (pass: within 0.5%). Afterwards holdings grow with contributions "
+        "and crypto returns and shrink with retirements, so the crypto share of assets drifts with "
+        f"the price. {plan.static_participants:,} participants, {plan.quarters} quarters, "
         f"{plan.static_replicates} seeds.\n\n"
         + _md_table(["scenario", "share", "seed arithmetic", "crypto held, q0", "net flow, q0",
                      "error, q0", f"crypto share of assets, q{plan.quarters} (mean)",
