@@ -128,7 +128,7 @@ _DECLARED = [
        "EBSA Form 5500: 604,400 plans (2019), 624,158 filing plans (2021)", "population",
        "Real 401(k) plans represented."),
     _P("retirement_age", float, 65.0, "years", 50.0, 80.0,
-       "MODEL_SPEC section 3 (retirement at ~65)", "population",
+       "assumption: retirement at ~65 (the traditional full retirement age)", "population",
        "Mean age at which a participant retires and the balance leaves the system (sd 2 years)."),
     _P("auto_enrol_share", float, 0.61, "share of plans", 0.0, 1.0,
        "Vanguard How America Saves 2025: 61% of plans auto-enrol", "population",
@@ -253,7 +253,7 @@ _DECLARED = [
        "assumption", "employer", "Share of perceived litigation risk carried to the next quarter."),
     # --- crypto market
     _P("crypto_market_cap_usd", float, 3.9e12, "USD", 1e10, 1e14,
-       "MODEL_SPEC section 4: ~$3.9T at quarter 0 (first above $4T 18 Jul 2025)", "market",
+       "press: total crypto market cap ~$3.9T in 2025Q3 (first above $4T 18 Jul 2025, record ~$4.4T Oct 2025)", "market",
        "Total crypto market capitalisation at quarter 0."),
     _P("crypto_vol_annual", float, 0.52, "per year", 0.0, 3.0,
        "bitcoin ~54% a year in 2024 (iShares); ~55% planning assumption (Morgan Stanley 2025)",
