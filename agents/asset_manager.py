@@ -10,7 +10,7 @@ the verbs in this order for every manager):
 
 * `review_products`: readiness (log-odds-like units)
 
-      r = 2 x appetite + manager_demand_weight x demand + manager_clarity_weight x clarity
+      r = manager_appetite_weight x appetite + manager_demand_weight x demand + manager_clarity_weight x clarity
           + manager_rival_weight x rivals' selling share
           - manager_risk_weight x (litigation climate + scandal salience + own fraud penalty)
           - own threshold
@@ -26,10 +26,12 @@ the verbs in this order for every manager):
   `fee_adjust_speed` of the way there each quarter, times its own brand markup.
 * `market_and_lobby`: marketing intensity is its appetite while it sells crypto (the model
   turns intensity x market share into the participants' attention cue); lobbying (USD per
-  quarter) is manager_lobbying_share x crypto fee revenue x (1 + 4 x crackdown threat).
+  quarter) is manager_lobbying_share x crypto fee revenue x (1 + lobbying_threat_factor x threat).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import mesa
 
@@ -47,11 +49,29 @@ PRODUCTS: dict[str, tuple[float, float, float, bool]] = {
 MENU = tuple(k for k, v in PRODUCTS.items() if v[3])
 
 
+@dataclass(frozen=True)
+class Offer:
+    """A crypto product an employer can add: its kind, annual fee (share of assets) and seller."""
+
+    product: str
+    fee: float
+    manager: int | None = None  # index of the asset manager selling it, if any
+    switching: bool = False  # True when bought from another manager than the recordkeeper
+
+
 class AssetManager(mesa.Agent):
     """One recordkeeper / product provider (stands for its share of the US recordkeeping market)."""
 
-    def __init__(self, model, index: int, market_share: float, appetite: float, refuses: bool,
-                 threshold: float, markup: float):
+    def __init__(
+        self,
+        model,
+        index: int,
+        market_share: float,
+        appetite: float,
+        refuses: bool,
+        threshold: float,
+        markup: float,
+    ):
         super().__init__(model)
         self.index = index
         self.market_share = market_share  # share of participants recordkept, 0-1
@@ -83,11 +103,14 @@ class AssetManager(mesa.Agent):
     def readiness(self) -> float:
         """How far expected demand and regulatory clarity are past this manager's threshold."""
         m, p = self.model, self.model.params
-        return (2.0 * self.appetite + p["manager_demand_weight"] * self.demand
-                + p["manager_clarity_weight"] * m.regulation.clarity
-                + p["manager_rival_weight"] * self.rival_share
-                - p["manager_risk_weight"] * (m.litigation.level + m.scandal + self.penalty)
-                - self.threshold)
+        return (
+            p["manager_appetite_weight"] * self.appetite
+            + p["manager_demand_weight"] * self.demand
+            + p["manager_clarity_weight"] * m.regulation.clarity
+            + p["manager_rival_weight"] * self.rival_share
+            - p["manager_risk_weight"] * (m.litigation.level + m.scandal + self.penalty)
+            - self.threshold
+        )
 
     # --- the quarter's verbs
     def review_products(self) -> None:
@@ -107,9 +130,8 @@ class AssetManager(mesa.Agent):
             elif kind in self.fees and r < offset - p["manager_hysteresis"]:
                 del self.fees[kind]
                 self.launched.pop(kind, None)
-        self.sleeve = (p["tdf_sleeve"] * (0.5 + self.appetite)
-                       if "target_date_sleeve" in self.fees else 0.0)
-        self.penalty *= 0.5  # reputations recover by half each quarter (assumption)
+        self.sleeve = p["tdf_sleeve"] * (0.5 + self.appetite) if "target_date_sleeve" in self.fees else 0.0
+        self.penalty *= p["fraud_penalty_memory"]
 
     def set_fees(self) -> None:
         """Move each product's fee toward the competitive level for its number of sellers."""
@@ -122,6 +144,9 @@ class AssetManager(mesa.Agent):
         """Marketing intensity and lobbying spend for the quarter."""
         p = self.model.params
         self.marketing = self.appetite if self.sells_crypto else 0.0
-        threat = self.model.politics.crackdown_threat() if self.model.politics is not None else 0.0
-        self.lobbying = (p["manager_lobbying_share"] * self.revenue * (1.0 + 4.0 * threat)
-                         if not self.refuses else 0.0)
+        threat = self.model.politics.crackdown_threat()
+        self.lobbying = (
+            p["manager_lobbying_share"] * self.revenue * (1.0 + p["lobbying_threat_factor"] * threat)
+            if not self.refuses
+            else 0.0
+        )

@@ -9,7 +9,7 @@ Each quarter an employer reviews its menu with probability `menu_review_rate`. I
 
 A non-offering employer whose recordkeeper (or, at a switching cost `switching_cost` taken off
 s, another manager) sells a product adds it with probability logistic(s) and sets a cap of
-allocation_cap x (1 - 0.75 x caution); an offering employer drops it with probability logistic(-s - drop_margin), or at once when no product is
+allocation_cap x (1 - cap_caution_cut x caution); an offering employer drops it with probability logistic(-s - drop_margin), or at once when no product is
 left. Offering employers run employee education with probability `education_rate`.
 """
 
@@ -19,7 +19,7 @@ import math
 
 import mesa
 
-from model.products import Offer
+from agents.asset_manager import Offer
 
 
 def logistic(x: float) -> float:
@@ -33,9 +33,19 @@ def logistic(x: float) -> float:
 class Employer(mesa.Agent):
     """One plan sponsor agent (stands for us_plans / n_employers real plans of its segment)."""
 
-    def __init__(self, model, index: int, segment: int, plan_participants: float,
-                 caution: float, auto_enrol: bool, match_rate: float, match_cap: float,
-                 industry: int, region: int):
+    def __init__(
+        self,
+        model,
+        index: int,
+        segment: int,
+        plan_participants: float,
+        caution: float,
+        auto_enrol: bool,
+        match_rate: float,
+        match_cap: float,
+        industry: int,
+        region: int,
+    ):
         super().__init__(model)
         self.index = index
         self.segment = segment  # 0 small (<$10M), 1 mid, 2 large (>$200M)
@@ -68,21 +78,25 @@ class Employer(mesa.Agent):
 
     def perceived_litigation(self) -> float:
         """Litigation risk as this employer sees it: the climate, peers sued, own lawsuits (0-1+)."""
-        q = self.model.quarter
-        recent = [p for p in self.peers if p.sued_quarter is not None and q - p.sued_quarter < 8]
-        own = 1.0 if self.sued_quarter is not None and q - self.sued_quarter < 8 else 0.0
+        q, p = self.model.quarter, self.model.params
+        memory = p["lawsuit_memory_quarters"]
+        recent = [e for e in self.peers if e.sued_quarter is not None and q - e.sued_quarter < memory]
+        own = 1.0 if self.sued_quarter is not None and q - self.sued_quarter < memory else 0.0
         peer = len(recent) / len(self.peers) if self.peers else 0.0
-        return self.model.litigation.level + 0.5 * peer + own
+        return self.model.litigation.level + p["peer_lawsuit_weight"] * peer + own
 
     def offer_score(self) -> float:
         """Log-odds of wanting crypto on the menu now (see the module docstring)."""
         p, m = self.model.params, self.model
         demand = float(m.population.interest_by_employer[self.index])
-        return (p["employer_base_logit"] + p["clarity_weight"] * m.regulation.clarity
-                - p["litigation_weight"] * self.perceived_litigation()
-                + p["demand_weight"] * demand
-                + p["peer_offer_weight"] * self.peer_offer_share()
-                - p["caution_weight"] * self.caution)
+        return (
+            p["employer_base_logit"]
+            + p["clarity_weight"] * m.regulation.clarity
+            - p["litigation_weight"] * self.perceived_litigation()
+            + p["demand_weight"] * demand
+            + p["peer_offer_weight"] * self.peer_offer_share()
+            - p["caution_weight"] * self.caution
+        )
 
     def review_menu(self) -> None:
         """Add or drop the crypto option (the quarter's menu decision)."""
@@ -102,15 +116,23 @@ class Employer(mesa.Agent):
             if offer.switching:  # only another manager than the recordkeeper sells crypto
                 score -= p["switching_cost"]
             if rng.random() < logistic(score):
-                self.offer = offer
-                self.cap = p["allocation_cap"] * (1.0 - 0.75 * self.caution)
-                self.offered_since = m.quarter
-                self.newly_offered = True
+                self.start_offering(offer)
         elif self.offer is not None:
             if rng.random() < logistic(-score - p["drop_margin"]):
                 self.drop()
             elif offer is not None:
                 self.offer = offer  # follow the product's current fee
+
+    def start_offering(self, offer: Offer, newly: bool = True) -> None:
+        """Put `offer` on the menu with this sponsor's cap (share of contributions and balance).
+
+        newly: whether participants hear of it as news this quarter (not for quarter-0 offers).
+        """
+        p = self.model.params
+        self.offer = offer
+        self.cap = p["allocation_cap"] * (1.0 - p["cap_caution_cut"] * self.caution)
+        self.offered_since = self.model.quarter
+        self.newly_offered = newly
 
     def drop(self) -> None:
         """Take crypto off the menu: participants' crypto is mapped into other funds."""

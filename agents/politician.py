@@ -49,10 +49,22 @@ def yes_probability(stance, kind: str, shock=0.0):
 class Politician(mesa.Agent):
     """One member of Congress."""
 
-    def __init__(self, model, politics, chamber: str, seat: int, party: int, ideology: float,
-                 concern: float, ideology_exposure: float = 0.0, senate_class: int = -1,
-                 lobbying: float = 0.0):
+    def __init__(
+        self,
+        model,
+        politics,
+        chamber: str,
+        seat: int,
+        party: int,
+        ideology: float,
+        concern: float,
+        ideology_exposure: float = 0.0,
+        senate_class: int = -1,
+        lobbying: float = 0.0,
+        slot: int = 0,
+    ):
         super().__init__(model)
+        self.slot = slot  # 0-434 the House by district, 435-534 the Senate: the order of roll calls
         self.politics = politics  # the Congress this member sits in (model/politics.py)
         self.chamber = chamber  # "house" or "senate"
         self.seat = seat  # district (House) or state (Senate) index
@@ -70,8 +82,9 @@ class Politician(mesa.Agent):
     def _targets(self) -> tuple[float, float]:
         """(target without constituents' exposure, target with it), log-odds."""
         pol = self.politics
-        base = (self.ideology - self.ideology_exposure + pol.lobbying_effect(self.lobbying)
-                - pol.scandal_term())
+        base = (
+            self.ideology - self.ideology_exposure + pol.lobbying_effect(self.lobbying) - pol.scandal_term()
+        )
         exposure = self.ideology_exposure + self.concern * pol.proximity(self) * pol.pressure_of(self)
         return base, base + exposure
 
@@ -98,4 +111,3 @@ class Politician(mesa.Agent):
     def __repr__(self) -> str:
         party = "R" if self.party > 0 else "D"
         return f"<Politician {self.chamber} seat {self.seat} {party} stance {self.stance:+.2f}>"
-

@@ -31,12 +31,17 @@ def _specs(n: int, participants: int | None, quarters: int, employers: int | Non
     from experiments.batch.spec import RunSpec, derive_seed
 
     params = {} if employers is None else {"n_employers": employers}
-    return [RunSpec(f"baseline.r{i:05d}", "baseline", params, derive_seed("bench", i), quarters,
-                    participants, None) for i in range(n)]
+    return [
+        RunSpec(
+            f"baseline.r{i:05d}", "baseline", params, derive_seed("bench", i), quarters, participants, None
+        )
+        for i in range(n)
+    ]
 
 
-def child(mode: str, n: int, workers: int, participants: int | None, quarters: int,
-          employers: int | None) -> dict:
+def child(
+    mode: str, n: int, workers: int, participants: int | None, quarters: int, employers: int | None
+) -> dict:
     """One measurement in this (fresh) process: wall time and this process's peak RSS."""
     specs = _specs(n, participants, quarters, employers)
     out = Path(tempfile.mkdtemp(prefix="bench-batch-"))
@@ -44,31 +49,53 @@ def child(mode: str, n: int, workers: int, participants: int | None, quarters: i
     try:
         if mode == "runner":
             from experiments.batch.runner import run_batch
+
             summary = run_batch(specs, out / "store", workers=workers, progress=False)
             assert summary.completed == n, summary
         else:  # mesa.batch_run over the same runs (its own seeds: only memory is compared)
             import mesa
 
             from model.model import Crypto401kModel
+
             params = {"n_participants": participants or 100_000}
             if employers is not None:
                 params["n_employers"] = employers
-            results = mesa.batch_run(Crypto401kModel, params, rng=list(range(n)),
-                                     max_steps=quarters, number_processes=workers,
-                                     data_collection_period=1, display_progress=False)
+            results = mesa.batch_run(
+                Crypto401kModel,
+                params,
+                rng=list(range(n)),
+                max_steps=quarters,
+                number_processes=workers,
+                data_collection_period=1,
+                display_progress=False,
+            )
             assert len(results) == n * (quarters + 1)
     finally:
         shutil.rmtree(out, ignore_errors=True)
-    return {"seconds": time.perf_counter() - t0,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        "seconds": time.perf_counter() - t0,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
-def measure(mode: str, n: int, workers: int, participants: int | None, quarters: int,
-            employers: int | None) -> dict:
-    args = [sys.executable, "-m", "benchmarks.bench_batch", "--child", mode, str(n), str(workers),
-            str(participants or 0), str(quarters), str(employers or 0)]
-    res = subprocess.run(args, capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parent.parent)
+def measure(
+    mode: str, n: int, workers: int, participants: int | None, quarters: int, employers: int | None
+) -> dict:
+    args = [
+        sys.executable,
+        "-m",
+        "benchmarks.bench_batch",
+        "--child",
+        mode,
+        str(n),
+        str(workers),
+        str(participants or 0),
+        str(quarters),
+        str(employers or 0),
+    ]
+    res = subprocess.run(
+        args, capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parent.parent
+    )
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
@@ -77,8 +104,13 @@ def main() -> None:
     ap.add_argument("--speed-runs", type=int, default=200)
     ap.add_argument("--speed-participants", type=int, default=0, help="0: the declared default")
     ap.add_argument("--speed-quarters", type=int, default=40)
-    ap.add_argument("--memory-runs", type=int, nargs="*", default=[50, 500],
-                    help="run counts for the memory measurement (none: skip it)")
+    ap.add_argument(
+        "--memory-runs",
+        type=int,
+        nargs="*",
+        default=[50, 500],
+        help="run counts for the memory measurement (none: skip it)",
+    )
     ap.add_argument("--memory-participants", type=int, default=2000)
     ap.add_argument("--memory-quarters", type=int, default=8)
     ap.add_argument("--no-mesa", action="store_true", help="skip the mesa.batch_run comparison")
@@ -94,16 +126,20 @@ def main() -> None:
         size = f"{a.speed_participants or 'default'} participants, {a.speed_quarters} quarters"
         one = measure("runner", a.speed_runs, 1, p, a.speed_quarters, None)
         two = measure("runner", a.speed_runs, 2, p, a.speed_quarters, None)
-        print(f"speed: {a.speed_runs} baseline runs ({size}): 1 worker {one['seconds']:.1f} s,"
-              f" 2 workers {two['seconds']:.1f} s, speed-up {one['seconds'] / two['seconds']:.2f}x"
-              f" (load average now {os.getloadavg()[0]:.1f})")
+        print(
+            f"speed: {a.speed_runs} baseline runs ({size}): 1 worker {one['seconds']:.1f} s,"
+            f" 2 workers {two['seconds']:.1f} s, speed-up {one['seconds'] / two['seconds']:.2f}x"
+            f" (load average now {os.getloadavg()[0]:.1f})"
+        )
     for mode in ("runner",) + (() if a.no_mesa else ("mesa",)):
         for n in a.memory_runs:
             m = measure(mode, n, 1, a.memory_participants, a.memory_quarters, 100)
             label = "run_batch" if mode == "runner" else "mesa.batch_run"
-            print(f"memory: {label} {n} runs ({a.memory_participants} participants,"
-                  f" {a.memory_quarters} quarters, 1 worker): peak RSS {m['peak_rss_mb']:.0f} MB,"
-                  f" {m['seconds']:.1f} s")
+            print(
+                f"memory: {label} {n} runs ({a.memory_participants} participants,"
+                f" {a.memory_quarters} quarters, 1 worker): peak RSS {m['peak_rss_mb']:.0f} MB,"
+                f" {m['seconds']:.1f} s"
+            )
 
 
 if __name__ == "__main__":

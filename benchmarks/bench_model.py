@@ -8,7 +8,7 @@
    Targets: default <= 5 s; 1M <= 60 s and <= 4 GB on a 2-core machine.
 2. The participant decision step three ways on the same model state: the bulk vectorised pass
    the model uses (Population.decide_all), the same rule run agent by agent through Mesa
-   (Participant.step for every agent), and the bare numpy kernel on prepared arrays.
+   (Participant.decide for every agent), and the bare numpy kernel on prepared arrays.
    Targets: bulk >= 50x faster than per-agent, and within 3x of the bare kernel.
 """
 
@@ -38,14 +38,15 @@ print(json.dumps({"participants": n, "quarters": quarters, "build_s": t1 - t0, "
 
 def full_run(n: int, quarters: int = 40) -> dict:
     """Build and run one model in a fresh process; its timings and peak memory."""
-    out = subprocess.run([sys.executable, "-c", CHILD, str(n), str(quarters)], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(n), str(quarters)], capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def decision_step(n: int = 100_000, warm_quarters: int = 12, repeats: int = 5) -> dict:
     """Seconds per decision step: bulk pass, per-agent Mesa steps and bare kernel; and ratios."""
-    from model import participant_rules as rules
+    from agents.participant import rule as rules
     from model.model import Crypto401kModel
 
     m = Crypto401kModel("baseline", rng=1, n_participants=n)
@@ -60,9 +61,21 @@ def decision_step(n: int = 100_000, warm_quarters: int = 12, repeats: int = 5) -
         pop.decide_all(view, offered, env)
 
     e = pop.employer
-    args = (pop.affinity, pop.trend_trait, pop.attentiveness, pop.loss_aversion, pop.risk_target,
-            saved, pop.crypto_active > 0, offered, view.cap[e], view.fee[e], view.cue[e],
-            pop.peer_share, *np.random.default_rng(0).random((3, n)))
+    args = (
+        pop.affinity,
+        pop.trend_trait,
+        pop.attentiveness,
+        pop.loss_aversion,
+        pop.risk_target,
+        saved,
+        pop.crypto_active > 0,
+        offered,
+        view.cap[e],
+        view.fee[e],
+        view.cue[e],
+        pop.peer_share,
+        *np.random.default_rng(0).random((3, n)),
+    )
 
     def bare():
         rules.decide(*args, env, pop.k)
@@ -70,7 +83,7 @@ def decision_step(n: int = 100_000, warm_quarters: int = 12, repeats: int = 5) -
     def per_agent():
         pop.alloc = saved.copy()
         for agent in m.participants:
-            agent.step()
+            agent.decide()
 
     def best(fn, k):
         times = []
@@ -82,9 +95,15 @@ def decision_step(n: int = 100_000, warm_quarters: int = 12, repeats: int = 5) -
 
     t_bulk, t_bare = best(bulk, repeats), best(bare, repeats)
     t_agent = best(per_agent, 1)
-    return {"participants": n, "offered_share": float(offered.mean()), "bulk_s": t_bulk,
-            "per_agent_s": t_agent, "bare_kernel_s": t_bare,
-            "per_agent_over_bulk": t_agent / t_bulk, "bulk_over_bare": t_bulk / t_bare}
+    return {
+        "participants": n,
+        "offered_share": float(offered.mean()),
+        "bulk_s": t_bulk,
+        "per_agent_s": t_agent,
+        "bare_kernel_s": t_bare,
+        "per_agent_over_bulk": t_agent / t_bulk,
+        "bulk_over_bare": t_bulk / t_bare,
+    }
 
 
 def main() -> None:

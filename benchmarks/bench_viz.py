@@ -37,7 +37,7 @@ def python_costs(steps: int) -> None:
     import ipyvuetify as v
     import solara
 
-    import app
+    from viz import page as app
 
     model = app.PageModel(**app.initial_kwargs())
     times = []
@@ -63,9 +63,13 @@ def browser_costs(steps: int, out: Path) -> None:
     from test_app_browser import CHROMIUM, CHROMIUM_ARGS, PICTURE, free_port
 
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "experiments.cli", "viz", "--port", str(port)],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "viz", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}/"
     try:
         t0 = time.monotonic()
@@ -110,7 +114,9 @@ def browser_costs(steps: int, out: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--out", type=Path, default=Path("bench_viz_out"))
     parser.add_argument("--no-browser", action="store_true")

@@ -29,8 +29,9 @@ print(json.dumps({"n": n, "quarters": quarters, "base_bytes": base, "peak_bytes"
 
 def main(sizes: list[int], quarters: int = 2) -> None:
     for n in sizes:
-        out = subprocess.run([sys.executable, "-c", CHILD, str(n), str(quarters)],
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, str(n), str(quarters)], capture_output=True, text=True, check=True
+        )
         print(json.loads(out.stdout.strip().splitlines()[-1]))
 
 

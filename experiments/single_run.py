@@ -22,9 +22,14 @@ from model.model import Crypto401kModel
 HEADLINE_QUARTERS = (4, 12, 40)
 
 
-def simulate(scenario: str | Path | scenarios.Scenario = "baseline", *, quarters: int | None = None, seed: int = 0,
-             overrides: dict[str, Any] | None = None,
-             on_quarter: Callable[[int], None] | None = None) -> tuple[Crypto401kModel, pd.DataFrame]:
+def simulate(
+    scenario: str | Path | scenarios.Scenario = "baseline",
+    *,
+    quarters: int | None = None,
+    seed: int = 0,
+    overrides: dict[str, Any] | None = None,
+    on_quarter: Callable[[int], None] | None = None,
+) -> tuple[Crypto401kModel, pd.DataFrame]:
     """Build and run one model; the model and its quarters table (quarter 0 to `quarters`)."""
     spec = scenario if isinstance(scenario, scenarios.Scenario) else scenarios.load(scenario)
     model = Crypto401kModel(spec, rng=seed, **(overrides or {}))
@@ -43,9 +48,19 @@ def headline(table: pd.DataFrame) -> dict[str, Any]:
         "final_quarter": int(last["quarter"]),
         "final_date": str(last["date"]),
     }
-    for name in ("adoption_rate", "active_adoption_rate", "plans_offering_share", "crypto_aum_usd",
-                 "cumulative_net_flow_usd", "crypto_share_of_401k_assets", "price_index",
-                 "flow_price_impact", "max_drawdown", "moat_index", "crackdown_pass_probability"):
+    for name in (
+        "adoption_rate",
+        "active_adoption_rate",
+        "plans_offering_share",
+        "crypto_aum_usd",
+        "cumulative_net_flow_usd",
+        "crypto_share_of_401k_assets",
+        "price_index",
+        "flow_price_impact",
+        "max_drawdown",
+        "moat_index",
+        "crackdown_pass_probability",
+    ):
         if name in table.columns:
             out[f"final_{name}"] = float(last[name])
     for q in HEADLINE_QUARTERS:
@@ -83,8 +98,9 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
             os.unlink(tmp)
 
 
-def write_outputs(out: Path, model: Crypto401kModel, table: pd.DataFrame,
-                  dashboard: bool = True) -> dict[str, Any]:
+def write_outputs(
+    out: Path, model: Crypto401kModel, table: pd.DataFrame, dashboard: bool = True
+) -> dict[str, Any]:
     """Write quarters.csv, summary.json and (optionally) dashboard.png into `out`; the summary."""
     summary = {
         "scenario": model.scenario_name,
@@ -98,9 +114,11 @@ def write_outputs(out: Path, model: Crypto401kModel, table: pd.DataFrame,
         "versions": versions(),
     }
     atomic_write(out / "quarters.csv", lambda p: table.to_csv(p, index=False))
-    atomic_write(out / "summary.json",
-                 lambda p: p.write_text(json.dumps(summary, indent=2, default=str) + "\n"))
+    atomic_write(
+        out / "summary.json", lambda p: p.write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    )
     if dashboard:
-        from experiments.dashboard import plot_dashboard
+        from experiments.reports.dashboard import plot_dashboard
+
         atomic_write(out / "dashboard.png", lambda p: plot_dashboard(table, p, model.scenario_name))
     return summary

@@ -32,5 +32,4 @@ def is_house_election(quarter: int) -> bool:
 
 def is_presidential_election(quarter: int) -> bool:
     """Whether a presidential election is held in `quarter` (Nov 2028, then every 4 years)."""
-    return (quarter >= FIRST_PRESIDENTIAL_ELECTION
-            and (quarter - FIRST_PRESIDENTIAL_ELECTION) % 16 == 0)
+    return quarter >= FIRST_PRESIDENTIAL_ELECTION and (quarter - FIRST_PRESIDENTIAL_ELECTION) % 16 == 0

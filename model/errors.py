@@ -13,8 +13,9 @@ from collections.abc import Iterable
 class InputError(ValueError):
     """Bad input from a user: a parameter, a scenario file, an experiment or target file."""
 
-    def __init__(self, message: str, *, source: str | None = None, key: str | None = None,
-                 allowed: str | None = None):
+    def __init__(
+        self, message: str, *, source: str | None = None, key: str | None = None, allowed: str | None = None
+    ):
         self.source = source
         self.key = key
         self.allowed = allowed

@@ -62,7 +62,7 @@ class Events:
             victim = int(np.searchsorted(np.cumsum(weights) / weights.sum(), u, side="right"))
             victim = min(victim, len(weights) - 1)
             lost = self._destroy(victim, p["fraud_loss_share"])
-            products.managers[victim].penalty += 2.0  # readiness units before the risk weight
+            products.managers[victim].penalty += p["fraud_penalty"]  # readiness units
         m.flows.fraud_losses += lost
         self._losses_usd = lost * m.population.weight
         self._fraud_now = True
@@ -84,5 +84,8 @@ class Events:
 
     def metrics(self) -> dict:
         """This quarter's event outputs."""
-        return {"fraud": int(self._fraud_now), "fraud_losses_usd": float(self._losses_usd),
-                "scandal_salience": float(self.salience)}
+        return {
+            "fraud": int(self._fraud_now),
+            "fraud_losses_usd": float(self._losses_usd),
+            "scandal_salience": float(self.salience),
+        }

@@ -9,11 +9,56 @@ from __future__ import annotations
 import numpy as np
 
 SEATS_2020 = {
-    "AL": 7, "AK": 1, "AZ": 9, "AR": 4, "CA": 52, "CO": 8, "CT": 5, "DE": 1, "FL": 28, "GA": 14,
-    "HI": 2, "ID": 2, "IL": 17, "IN": 9, "IA": 4, "KS": 4, "KY": 6, "LA": 6, "ME": 2, "MD": 8,
-    "MA": 9, "MI": 13, "MN": 8, "MS": 4, "MO": 8, "MT": 2, "NE": 3, "NV": 4, "NH": 2, "NJ": 12,
-    "NM": 3, "NY": 26, "NC": 14, "ND": 1, "OH": 15, "OK": 5, "OR": 6, "PA": 17, "RI": 2, "SC": 7,
-    "SD": 1, "TN": 9, "TX": 38, "UT": 4, "VT": 1, "VA": 11, "WA": 10, "WV": 2, "WI": 8, "WY": 1,
+    "AL": 7,
+    "AK": 1,
+    "AZ": 9,
+    "AR": 4,
+    "CA": 52,
+    "CO": 8,
+    "CT": 5,
+    "DE": 1,
+    "FL": 28,
+    "GA": 14,
+    "HI": 2,
+    "ID": 2,
+    "IL": 17,
+    "IN": 9,
+    "IA": 4,
+    "KS": 4,
+    "KY": 6,
+    "LA": 6,
+    "ME": 2,
+    "MD": 8,
+    "MA": 9,
+    "MI": 13,
+    "MN": 8,
+    "MS": 4,
+    "MO": 8,
+    "MT": 2,
+    "NE": 3,
+    "NV": 4,
+    "NH": 2,
+    "NJ": 12,
+    "NM": 3,
+    "NY": 26,
+    "NC": 14,
+    "ND": 1,
+    "OH": 15,
+    "OK": 5,
+    "OR": 6,
+    "PA": 17,
+    "RI": 2,
+    "SC": 7,
+    "SD": 1,
+    "TN": 9,
+    "TX": 38,
+    "UT": 4,
+    "VT": 1,
+    "VA": 11,
+    "WA": 10,
+    "WV": 2,
+    "WI": 8,
+    "WY": 1,
 }
 STATES = tuple(SEATS_2020)
 N_DISTRICTS = sum(SEATS_2020.values())
@@ -25,13 +70,13 @@ DISTRICT_STATE = np.repeat(np.arange(len(STATES)), [SEATS_2020[s] for s in STATE
 class Geography:
     """Districts with a partisan lean and a share of the country's 401(k) participants."""
 
-    def __init__(self, rng: np.random.Generator):
+    def __init__(self, params: dict, rng: np.random.Generator):
         # 401(k) coverage varies with local income and employment: district shares of
-        # participants are lognormal around equal (sd 0.3, assumption); partisan lean is
-        # positive for Republican-leaning districts (sd 0.6, assumption, Cook PVI spread).
-        w = rng.lognormal(0.0, 0.3, N_DISTRICTS)
+        # participants are lognormal around equal (sd `district_share_sd`); partisan lean is
+        # positive for Republican-leaning districts (sd `district_lean_sd`).
+        w = rng.lognormal(0.0, params["district_share_sd"], N_DISTRICTS)
         self.district_share = w / w.sum()
-        self.district_lean = rng.normal(0.0, 0.6, N_DISTRICTS)
+        self.district_lean = rng.normal(0.0, params["district_lean_sd"], N_DISTRICTS)
         self.district_state = DISTRICT_STATE
         self.n_districts = N_DISTRICTS
         self.n_states = len(STATES)

@@ -54,8 +54,9 @@ class CryptoMarket:
         self.bal_sigma = params["balanced_vol_annual"] / 2
         self.crash_start = params["crash_quarter"]
         self.crash_len = params["crash_quarters"]
-        self.crash_log = (math.log1p(-params["crash_depth"]) / self.crash_len
-                          if params["crash_depth"] > 0 else 0.0)
+        self.crash_log = (
+            math.log1p(-params["crash_depth"]) / self.crash_len if params["crash_depth"] > 0 else 0.0
+        )
         self.price_history = [1.0]  # quarter-end price index, quarter 0 first
         self.peak_weekly = 1.0
         self.max_drawdown = 0.0
@@ -83,7 +84,7 @@ class CryptoMarket:
 
     def recent_drawdown(self, quarters: int = 4) -> float:
         """Fall of the price from its peak over the last `quarters` quarter-ends, share of 1."""
-        h = self.price_history[-(quarters + 1):]
+        h = self.price_history[-(quarters + 1) :]
         return 1.0 - h[-1] / max(h)
 
     # --- the quarter
@@ -91,13 +92,15 @@ class CryptoMarket:
         """Draw this quarter's exogenous weekly returns and the balanced-portfolio return."""
         z = self.rng.standard_t(self.df, WEEKS)
         bal = self.rng.standard_normal()
-        crash = self.crash_log if (self.crash_start >= 0 and
-                                   self.crash_start <= quarter < self.crash_start + self.crash_len) else 0.0
+        crash = (
+            self.crash_log
+            if (self.crash_start >= 0 and self.crash_start <= quarter < self.crash_start + self.crash_len)
+            else 0.0
+        )
         drift = self.mu_w + (crash + self.extra_shock + self.momentum * self.last_log_return) / WEEKS
         self._weekly = np.clip(drift + self.t_scale * z, -MAX_WEEKLY_LOG, MAX_WEEKLY_LOG)
         self.extra_shock = 0.0
-        self.balanced_return = math.expm1(self.bal_mu - 0.5 * self.bal_sigma ** 2
-                                          + self.bal_sigma * bal)
+        self.balanced_return = math.expm1(self.bal_mu - 0.5 * self.bal_sigma**2 + self.bal_sigma * bal)
 
     def clear(self, net_flow_usd: float) -> float:
         """Apply this quarter's returns and the impact of `net_flow_usd`; the price ratio over the quarter."""

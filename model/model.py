@@ -24,18 +24,19 @@ from typing import Any
 import mesa
 import networkx as nx
 import numpy as np
+from mesa.experimental.scenarios import Scenario as MesaScenario
 
 from agents.employer import Employer
 from agents.participant import Participant
-from model import participant_rules as rules
+from agents.participant import rule as rules
+from agents.participant.population import EmployerView, Flows, Population
 from model import scenarios
+from model.events import Events
 from model.geography import Geography
 from model.litigation import LitigationClimate
 from model.market import CryptoMarket
 from model.outputs import OUTPUTS, make_datacollector, quarter_metrics
-from model.events import Events
 from model.plan_sizes import BALANCE_FACTOR, draw_plans, participant_weights
-from model.population import EmployerView, Flows, Population
 from model.politics import Politics
 from model.product_market import ProductMarket
 from model.regulation import RuleTimeline
@@ -52,30 +53,45 @@ def make_streams(seed_rng: np.random.Generator) -> dict[str, np.random.Generator
 class Crypto401kModel(mesa.Model):
     """Crypto in US 401(k) plans: participants, employers and the crypto market, by quarter."""
 
-    def __init__(self, scenario: str | Path | scenarios.Scenario | None = "baseline", *,
-                 rng: int | np.random.Generator | None = None, **params: Any):
+    def __init__(
+        self,
+        scenario_name: str | Path | scenarios.Scenario | None = "baseline",
+        *,
+        rng: int | np.random.Generator | None = None,
+        scenario: MesaScenario | None = None,
+        **params: Any,
+    ):
         """Build the model.
 
-        scenario: a shipped scenario name, a scenario TOML path, or a loaded Scenario
-            (a Mesa experimental Scenario passed by the browser app is read as overrides).
-        rng: the seed (an int) or a numpy Generator; None draws a fresh seed and records it.
-        params: any declared parameter (model/parameters.py), overriding the scenario.
+        scenario_name: a shipped scenario name, a scenario TOML path, or a loaded Scenario.
+        rng: the seed (an int) or a numpy Generator; None takes the Mesa scenario's, or draws a
+            fresh seed and records it.
+        scenario: Mesa's own Scenario (mesa.experimental.scenarios), passed through to Mesa; its
+            fields other than rng are declared parameters, like `params`.
+        params: any declared parameter (model/parameters.py), overriding the scenario file.
         Raises model.errors.InputError for an unknown scenario or parameter, a wrong type or an
         out-of-range value, before anything is built.
         """
-        if scenario is not None and not isinstance(scenario, (str, Path, scenarios.Scenario)):
-            # Mesa's SolaraViz may hand back its own Scenario object on reset.
-            params = {**{k: v for k, v in vars(scenario).items()
-                         if not k.startswith("_") and k not in ("rng", "model")}, **params}
-            scenario = "baseline"
-        spec = scenario if isinstance(scenario, scenarios.Scenario) else scenarios.load(scenario or "baseline")
+        if scenario is not None:
+            fields = {
+                k: v for k, v in scenario.to_dict().items() if k not in ("rng", "model", "_scenario_id")
+            }
+            params = {**fields, **params}
+            rng = scenario.rng if rng is None else rng
+        spec = (
+            scenario_name
+            if isinstance(scenario_name, scenarios.Scenario)
+            else scenarios.load(scenario_name or "baseline")
+        )
         self.params = spec.parameters(params)
         check_memory(self.params)  # refuse, before allocating, a population that cannot fit
         self.scenario_name = spec.name
         if rng is None:
-            rng = int(np.random.SeedSequence().entropy % (2 ** 63))
+            rng = int(np.random.SeedSequence().entropy % (2**63))
+        if scenario is not None:
+            scenario.rng = rng  # Mesa requires the model's and the scenario's rng to agree
         self.seed = int(rng) if isinstance(rng, (int, np.integer)) else None
-        super().__init__(rng=rng)
+        super().__init__(rng=rng, scenario=scenario)
         self.streams = make_streams(self.rng)
         p = self.params
         self.quarter = 0
@@ -85,14 +101,20 @@ class Crypto401kModel(mesa.Model):
         self.market = CryptoMarket(p, self.streams["market"])
         self.litigation = LitigationClimate(p)
         self.observe_market()
-        self.politics = None  # Congress and the administration, built once participants exist
         self.products = ProductMarket(self)  # asset managers: recordkeepers and crypto products
-        self.geography = Geography(self.streams["network"])
+        self.geography = Geography(p, self.streams["network"])
         self._build_employers()
         self.employer_view = self._employer_view()
-        self.population = Population(p, self.employer_view, self.geography.district_share,
-                                     self.geography.district_lean, self.streams["population"])
-        self.participants: list[Participant] = [Participant(self, i) for i in range(self.population.n)]
+        self.population = Population(
+            p,
+            self.employer_view,
+            self.geography.district_share,
+            self.geography.district_lean,
+            self.streams["population"],
+        )
+        self.population.agent[:] = list(
+            Participant.create_agents(self, self.population.n, row=list(range(self.population.n)))
+        )
         self.flows = Flows()
         self._pending_flow = 0.0
         self._initial_holdings()
@@ -106,46 +128,60 @@ class Crypto401kModel(mesa.Model):
     def _build_employers(self) -> None:
         p, rng = self.params, self.streams["employers"]
         n = p["n_employers"]
-        segment, size = draw_plans(n, rng)
+        segment, size = draw_plans(n, p["plan_size_sd"], rng)
         caution_mean = min(max(p["employer_caution_mean"], 1e-3), 1 - 1e-3)
         caution = rng.beta(4 * caution_mean, 4 * (1 - caution_mean), n)
-        auto_share = np.where(segment == 2, min(1.0, p["auto_enrol_share"] * 1.28), p["auto_enrol_share"])
+        auto_share = np.where(
+            segment == 2,
+            min(1.0, p["auto_enrol_share"] * p["large_plan_auto_enrol_factor"]),
+            p["auto_enrol_share"],
+        )
         auto = rng.random(n) < auto_share
-        matches = rng.random(n) < 0.96
-        industry = rng.integers(0, 10, n)
-        region = rng.integers(0, 4, n)
-        self.employer_list = [
-            Employer(self, i, int(segment[i]), float(size[i]), float(caution[i]), bool(auto[i]),
-                     0.5 if matches[i] else 0.0, 0.06, int(industry[i]), int(region[i]))
-            for i in range(n)]
+        matches = rng.random(n) < p["match_plan_share"]
+        industry = rng.integers(0, p["n_industries"], n)
+        region = rng.integers(0, p["n_regions"], n)
+        created = list(
+            Employer.create_agents(
+                self,
+                n,
+                index=list(range(n)),
+                segment=segment.tolist(),
+                plan_participants=size.tolist(),
+                caution=caution.tolist(),
+                auto_enrol=auto.tolist(),
+                match_rate=np.where(matches, p["match_rate"], 0.0).tolist(),
+                match_cap=p["match_cap"],
+                industry=industry.tolist(),
+                region=region.tolist(),
+            )
+        )
         self._participant_weight_by_employer = participant_weights(segment, size)
         self.employer_graph = self._employer_network(industry, region)
-        for i, e in enumerate(self.employer_list):
-            e.peers = [self.employer_list[j] for j in sorted(self.employer_graph.neighbors(i))]
-        self.products.attach(self.employer_list)
+        for i, e in enumerate(created):
+            e.peers = [created[j] for j in sorted(self.employer_graph.neighbors(i))]
+        self.products.attach(created)
         k = int(round(p["initial_offering_share"] * n))
         if k and p["channel_401k"]:
             first = rng.choice(n, k, replace=False)
             for i in sorted(first):
-                e = self.employer_list[i]
-                e.offer = self.products.offer_for(e)
-                e.cap = p["allocation_cap"] * (1.0 - 0.75 * e.caution)
-                e.offered_since = 0
+                e = created[i]
+                e.start_offering(self.products.offer_for(e), newly=False)
 
     def _employer_network(self, industry: np.ndarray, region: np.ndarray) -> nx.Graph:
         """Small world among employers: ring neighbours share industry and region (seeded)."""
         n = len(industry)
         order = np.lexsort((region, industry))
-        seed = int(self.streams["network"].integers(2 ** 31))
-        if n <= 6:
+        seed = int(self.streams["network"].integers(2**31))
+        degree = self.params["employer_network_degree"]
+        if n <= degree:
             ring = nx.complete_graph(n)
         else:
-            ring = nx.watts_strogatz_graph(n, 6, 0.1, seed=seed)
+            ring = nx.watts_strogatz_graph(n, degree, self.params["employer_network_rewire"], seed=seed)
         return nx.relabel_nodes(ring, {k: int(order[k]) for k in range(n)})
 
     def _employer_view(self) -> EmployerView:
         """Per-employer arrays the participants' vectorised pass reads this quarter."""
-        emps = self.employer_list
+        emps = self.employers
         marketing = self.products.marketing_cue()
         offers = np.array([e.offer is not None for e in emps], bool)
         return EmployerView(
@@ -170,26 +206,44 @@ class Crypto401kModel(mesa.Model):
             self._pending_flow = self.flows.net * pop.weight  # cleared by the market in quarter 1
             return
         offered = self.offered_mask()
-        u = rules.utility(pop.affinity, pop.trend_trait, 0.0, self.employer_view.fee[pop.employer],
-                          self.market_view, pop.k)
+        u = rules.utility(
+            pop.affinity, pop.trend_trait, 0.0, self.employer_view.fee[pop.employer], self.market_view, pop.k
+        )
         holder = offered & (u > 0) & (pop.rng.random(pop.n) < p["initial_uptake"])
-        pop.alloc = np.where(holder, rules.desired_allocation(u, pop.risk_target,
-                                                              self.employer_view.cap[pop.employer]), 0.0)
+        pop.alloc = np.where(
+            holder, rules.desired_allocation(u, pop.risk_target, self.employer_view.cap[pop.employer]), 0.0
+        )
         total = pop.balance
         pop.crypto_active = pop.alloc * total
         pop.balance_other = total - pop.crypto_active
         sleeve = self.employer_view.sleeve[pop.employer]
         pop.crypto_default = np.where(pop.in_default, sleeve * total, 0.0)
         pop.balance_other -= pop.crypto_default
-        count = np.bincount(pop.employer, minlength=len(self.employer_list))
-        pop.interest_by_employer = (np.bincount(pop.employer, weights=(u > 0).astype(float),
-                                                minlength=len(count)) / np.maximum(count, 1))
+        count = np.bincount(pop.employer, minlength=len(self.employers))
+        pop.interest_by_employer = np.bincount(
+            pop.employer, weights=(u > 0).astype(float), minlength=len(count)
+        ) / np.maximum(count, 1)
+
+    # --- the agents, from Mesa's registry (the one agent list)
+    @property
+    def employers(self) -> mesa.agent.AgentSet:
+        """Every employer agent, in index order (employers are never replaced)."""
+        return self.agents_by_type[Employer]
+
+    @property
+    def participants(self) -> mesa.agent.AgentSet:
+        """Every participant agent now in the plans (a row's agent is `population.agent[row]`)."""
+        return self.agents_by_type[Participant]
 
     # --- what agents read
     def observe_market(self) -> rules.Market:
         """What participants observe this quarter: trend, drawdown, clarity, news (kept as `market_view`)."""
-        self.market_view = rules.Market(self.market.trailing_log_return(), self.market.recent_drawdown(),
-                                        self.regulation.clarity, self.scandal)
+        self.market_view = rules.Market(
+            self.market.trailing_log_return(),
+            self.market.recent_drawdown(),
+            self.regulation.clarity,
+            self.scandal,
+        )
         return self.market_view
 
     def offered_mask(self) -> np.ndarray:
@@ -209,8 +263,7 @@ class Crypto401kModel(mesa.Model):
         # 1-2. calendar and exogenous market
         self.regulation.update(q)
         self.events.before_quarter(q)
-        if self.politics is not None:
-            self.politics.before_quarter(q)
+        self.politics.before_quarter(q)
         self.market.draw(q)
         self.observe_market()
         # 3-4. product side, then employers
@@ -246,8 +299,7 @@ class Crypto401kModel(mesa.Model):
         pop.credit_returns(ratio, self.market.balanced_return, flows)
         self._lawsuits()
         # 7. politics
-        if self.politics is not None:
-            self.politics.after_quarter(q)
+        self.politics.after_quarter(q)
         # 8. ageing and data
         pop.age_one_quarter()
         self.scandal = 0.0
@@ -255,16 +307,17 @@ class Crypto401kModel(mesa.Model):
 
     def _replace_agents(self, rows: np.ndarray, quarter: int) -> None:
         """Retired participants leave the model; entrants are new agents in their rows."""
-        for r in rows.tolist():
-            self.participants[r].retire(quarter)
-            self.participants[r] = Participant(self, r)
+        pop = self.population
+        for agent in pop.agent[rows]:
+            agent.retire(quarter)
+        pop.agent[rows] = list(Participant.create_agents(self, len(rows), row=rows.tolist()))
 
     def _lawsuits(self) -> None:
         """Offering employers may be sued after a large drawdown or a scandal; the climate follows."""
         p = self.params
         dd = self.market.recent_drawdown()
         chance = p["lawsuit_rate"] * (self.litigation.excess_drawdown(dd) + self.scandal)
-        offering = [e for e in self.employer_list if e.offers_crypto]
+        offering = [e for e in self.employers if e.offers_crypto]
         sued = sum(e.face_lawsuits(chance) for e in offering)
         share = sued / len(offering) if offering else 0.0
         self.litigation.update(dd, self.scandal, share)

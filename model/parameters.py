@@ -45,31 +45,42 @@ class Parameter:
         if self.type is bool:
             if isinstance(value, bool):
                 return value
-            raise InputError(f"expected true or false, got {value!r}", source=source,
-                             key=self.name, allowed=self.allowed)
+            raise InputError(
+                f"expected true or false, got {value!r}", source=source, key=self.name, allowed=self.allowed
+            )
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise InputError(f"expected {self.allowed.split(' from')[0]}, got {value!r}",
-                             source=source, key=self.name, allowed=self.allowed)
+            raise InputError(
+                f"expected {self.allowed.split(' from')[0]}, got {value!r}",
+                source=source,
+                key=self.name,
+                allowed=self.allowed,
+            )
         if self.type is int:
             if isinstance(value, float):
                 if not value.is_integer():
-                    raise InputError(f"expected an integer, got {value!r}", source=source,
-                                     key=self.name, allowed=self.allowed)
+                    raise InputError(
+                        f"expected an integer, got {value!r}",
+                        source=source,
+                        key=self.name,
+                        allowed=self.allowed,
+                    )
                 value = int(value)
             value = int(value)
         else:
             try:
                 value = float(value)
             except OverflowError:  # an integer too large for a float (TOML integers are unbounded)
-                raise InputError(f"{_show(value)} is out of range", source=source, key=self.name,
-                                 allowed=self.allowed) from None
+                raise InputError(
+                    f"{_show(value)} is out of range", source=source, key=self.name, allowed=self.allowed
+                ) from None
             if not math.isfinite(value):
-                raise InputError(f"must be finite, got {value!r}", source=source,
-                                 key=self.name, allowed=self.allowed)
-        if (self.low is not None and value < self.low) or (
-                self.high is not None and value > self.high):
-            raise InputError(f"{_show(value)} is out of range", source=source, key=self.name,
-                             allowed=self.allowed)
+                raise InputError(
+                    f"must be finite, got {value!r}", source=source, key=self.name, allowed=self.allowed
+                )
+        if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
+            raise InputError(
+                f"{_show(value)} is out of range", source=source, key=self.name, allowed=self.allowed
+            )
         return value
 
     def parse(self, text: str, source: str | None = None) -> Any:
@@ -81,22 +92,27 @@ class Parameter:
                 return True
             if lowered in ("false", "0", "no", "off"):
                 return False
-            raise InputError(f"expected true or false, got {text!r}", source=source,
-                             key=self.name, allowed=self.allowed)
+            raise InputError(
+                f"expected true or false, got {text!r}", source=source, key=self.name, allowed=self.allowed
+            )
         try:
             number: float | int = int(raw) if self.type is int else float(raw.replace("_", ""))
         except ValueError:
             try:
                 number = float(raw.replace("_", ""))
             except ValueError:
-                raise InputError(f"expected {self.allowed.split(' from')[0]}, got {text!r}",
-                                 source=source, key=self.name, allowed=self.allowed) from None
+                raise InputError(
+                    f"expected {self.allowed.split(' from')[0]}, got {text!r}",
+                    source=source,
+                    key=self.name,
+                    allowed=self.allowed,
+                ) from None
         return self.check(number, source)
 
 
 def _show(value: int | float) -> str:
     """A value for an error message; a huge integer is summarised rather than printed in full."""
-    if isinstance(value, int) and abs(value) >= 10 ** 24:  # repr() fails beyond 4,300 digits
+    if isinstance(value, int) and abs(value) >= 10**24:  # repr() fails beyond 4,300 digits
         return f"a number of about {int(value.bit_length() * math.log10(2)) + 1} digits"
     return repr(value)
 
@@ -110,6 +126,8 @@ def _fmt(x: float | None) -> str:
 
 
 _P = Parameter
+# fmt: off
+# One parameter a few lines: name, type, default, unit, low, high, source, group, meaning.
 _DECLARED = [
     # --- population: who is in the 401(k) system and how many real people an agent stands for
     _P("n_participants", int, 100_000, "agents", 1, 5_000_000,
@@ -487,7 +505,118 @@ _DECLARED = [
     _P("fraud_market_drop", float, 0.2, "share of market value", 0.0, 0.9,
        "FTX collapse (Nov 2022): crypto market down about a fifth within weeks (press)",
        "events", "One-quarter fall of the crypto market when a fraud comes to light."),
+    # --- structure: constants of the mechanisms' form, declared so the ODD tables, sensitivity
+    # analysis and calibration reach them like any other parameter (not sliders)
+    _P("retirement_age_sd", float, 2.0, "years", 0.0, 10.0,
+       "assumption: retirement ages spread around the mean", "structure",
+       "Spread of the age at which each participant retires."),
+    _P("late_retirement_mean_years", float, 3.0, "years", 0.25, 20.0,
+       "assumption: workers past their drawn age keep working a while", "structure",
+       "Mean extra working years (exponential) of a quarter-0 worker already past the drawn"
+       " retirement age, so that they do not all retire at once."),
+    _P("entry_age_min", float, 21.0, "years", 16.0, 40.0,
+       "assumption", "structure", "Youngest age of a new worker entering the plans."),
+    _P("entry_age_max", float, 30.0, "years", 16.0, 60.0,
+       "assumption", "structure", "Oldest age of a new worker entering the plans."),
+    _P("salary_sd", float, 0.5, "log dollars", 0.0, 2.0,
+       "assumption, of the order of the within-age spread of earnings (BLS)", "structure",
+       "Lognormal spread of salaries around the age band's median."),
+    _P("deferral_sd", float, 0.35, "log share", 0.0, 2.0,
+       "assumption", "structure",
+       "Lognormal (mean-preserving) spread of deferral rates around the age band's mean."),
+    _P("risk_target_sd", float, 0.5, "log share", 0.0, 2.0,
+       "assumption: advisers' allocations spread over 1-5% (Bitwise/VettaFi 2026)", "structure",
+       "Lognormal spread of participants' preferred crypto allocation around target_allocation."),
+    _P("attentiveness_sd", float, 0.8, "log units", 0.0, 3.0,
+       "assumption: a few participants trade often, most rarely (Mitchell et al. 2006: 80% no"
+       " trade, 2.2% 6-50 trades over two years)", "structure",
+       "Lognormal (mean one) spread of the attention hazard across participants."),
+    _P("trend_trait_sd", float, 0.5, "log units", 0.0, 3.0,
+       "assumption", "structure",
+       "Lognormal (mean one) spread of trend chasing across participants."),
+    _P("loss_aversion_sd", float, 0.5, "log units", 0.0, 3.0,
+       "assumption", "structure",
+       "Lognormal (mean one) spread of the excess of loss aversion over 1."),
+    _P("party_lean_sd", float, 0.8, "lean units", 0.0, 5.0,
+       "assumption", "structure",
+       "Spread of a voter's party lean around the district's (before the tanh)."),
+    _P("affinity_party_slope", float, 0.15, "utility per unit lean", -2.0, 2.0,
+       "derived: 18% of conservatives vs 10% of Democrats own crypto (Gallup 2025)", "structure",
+       "Crypto affinity added per unit Republican party lean."),
+    _P("district_share_sd", float, 0.3, "log units", 0.0, 2.0,
+       "assumption: 401(k) coverage varies with local income and employment", "structure",
+       "Lognormal spread of congressional districts' shares of 401(k) participants."),
+    _P("district_lean_sd", float, 0.6, "lean units", 0.0, 3.0,
+       "assumption, of the order of the Cook PVI spread", "structure",
+       "Spread of districts' partisan lean (positive: Republican)."),
+    _P("seat_party_noise", float, 0.3, "lean units", 0.0, 3.0,
+       "assumption", "structure",
+       "Noise on a seat's lean when the quarter-0 parties are assigned by lean."),
+    _P("plan_size_sd", float, 0.8, "log participants", 0.0, 3.0,
+       "assumption", "structure",
+       "Lognormal spread of plan sizes within a PLANSPONSOR segment."),
+    _P("large_plan_auto_enrol_factor", float, 1.28, "ratio", 0.0, 5.0,
+       "derived: 78% of plans with 1,000+ participants auto-enrol vs 61% of all plans"
+       " (Vanguard How America Saves 2025): 0.78 / 0.61", "structure",
+       "Auto-enrolment share of large plans relative to all plans."),
+    _P("match_plan_share", float, 0.96, "share of plans", 0.0, 1.0,
+       "Vanguard: 96% of plans make employer contributions (2024)", "structure",
+       "Share of employers that match contributions."),
+    _P("match_rate", float, 0.5, "USD per USD deferred", 0.0, 2.0,
+       "Vanguard: most common formula 50% on the first 6% of pay", "structure",
+       "Employer match per dollar deferred, up to match_cap."),
+    _P("match_cap", float, 0.06, "share of salary", 0.0, 0.5,
+       "Vanguard: most common formula 50% on the first 6% of pay", "structure",
+       "Deferral share of salary the employer matches up to."),
+    _P("cap_caution_cut", float, 0.75, "share of the cap", 0.0, 1.0,
+       "assumption: the most cautious sponsors cap crypto at a quarter of allocation_cap",
+       "structure", "Cap an employer sets = allocation_cap x (1 - cap_caution_cut x caution)."),
+    _P("cautious_sponsor_threshold", float, 0.6, "0-1", 0.0, 1.0,
+       "assumption", "structure",
+       "Caution above which a sponsor prefers a professionally managed account when one is sold."),
+    _P("n_industries", int, 10, "count", 1, 100,
+       "assumption", "structure", "Industries employers belong to (peer-network neighbourhoods)."),
+    _P("n_regions", int, 4, "count", 1, 50,
+       "assumption: the four Census regions", "structure",
+       "Regions employers belong to (peer-network neighbourhoods)."),
+    _P("employer_network_degree", int, 6, "links", 2, 50,
+       "assumption", "structure",
+       "Peers of each employer in the Watts-Strogatz small world (even)."),
+    _P("employer_network_rewire", float, 0.1, "probability", 0.0, 1.0,
+       "assumption: a small world (Watts & Strogatz 1998)", "structure",
+       "Chance that a peer link leaves the industry/region neighbourhood."),
+    _P("lawsuit_memory_quarters", int, 8, "quarters", 1, 40,
+       "assumption: fiduciary suits stay in the news about two years", "structure",
+       "How long an employer (and its peers) remember a lawsuit against it."),
+    _P("peer_lawsuit_weight", float, 0.5, "risk per unit share of peers sued", 0.0, 10.0,
+       "assumption", "structure",
+       "Litigation risk an employer adds per unit share of its peers sued recently."),
+    _P("ordinary_drawdown", float, 0.3, "share of peak", 0.0, 1.0,
+       "assumption: a 30% fall is ordinary for crypto (60-day volatility ~50%, Kaiko)",
+       "structure",
+       "Drawdown beyond which a fall counts as a crisis (lawsuits, crackdown bills)."),
+    _P("crisis_drawdown_scale", float, 0.5, "share of peak", 0.01, 1.0,
+       "assumption: an 80% fall (0.3 + 0.5) is a full crisis", "structure",
+       "Excess drawdown that makes one unit of crisis (lawsuits, crackdown bills)."),
+    _P("manager_appetite_weight", float, 2.0, "readiness per unit appetite", 0.0, 20.0,
+       "assumption", "structure", "Readiness a manager's own crypto appetite adds."),
+    _P("manager_threshold_sd", float, 0.5, "readiness units", 0.0, 5.0,
+       "assumption", "structure",
+       "Spread of managers' own launch thresholds around manager_launch_threshold."),
+    _P("fee_markup_sd", float, 0.05, "share of the fee", 0.0, 0.15,
+       "assumption", "structure",
+       "Spread of managers' brand markups on the competitive fee (clipped to +-15%)."),
+    _P("fraud_penalty", float, 2.0, "readiness units", 0.0, 20.0,
+       "assumption", "structure",
+       "Reputational penalty on the readiness of a manager whose products suffered a fraud."),
+    _P("fraud_penalty_memory", float, 0.5, "share kept per quarter", 0.0, 1.0,
+       "assumption: reputations recover by half each quarter", "structure",
+       "Share of a manager's fraud penalty carried to the next quarter."),
+    _P("lobbying_threat_factor", float, 4.0, "per unit threat", 0.0, 50.0,
+       "assumption", "structure",
+       "Managers' lobbying multiplies by 1 + factor x the chance a crackdown would pass."),
 ]
+# fmt: on
 
 PARAMETERS: dict[str, Parameter] = {p.name: p for p in _DECLARED}
 GROUPS: tuple[str, ...] = tuple(dict.fromkeys(p.group for p in _DECLARED))
@@ -503,8 +632,12 @@ def get(name: str, source: str | None = None) -> Parameter:
     try:
         return PARAMETERS[name]
     except KeyError:
-        raise InputError(f"unknown parameter{did_you_mean(name, PARAMETERS)}", source=source,
-                         key=name, allowed="see `crypto401k params`") from None
+        raise InputError(
+            f"unknown parameter{did_you_mean(name, PARAMETERS)}",
+            source=source,
+            key=name,
+            allowed="see `crypto401k params`",
+        ) from None
 
 
 def validate(values: dict[str, Any], source: str | None = None) -> dict[str, Any]:
@@ -527,8 +660,11 @@ def parse_assignments(items: list[str] | tuple[str, ...]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for item in items:
         if "=" not in item:
-            raise InputError(f"expected name=value, got {item!r}", key="--set",
-                             allowed="name=value with a declared parameter name")
+            raise InputError(
+                f"expected name=value, got {item!r}",
+                key="--set",
+                allowed="name=value with a declared parameter name",
+            )
         name, text = item.split("=", 1)
         out[name.strip()] = get(name.strip(), "--set").parse(text, "--set")
     return out

@@ -5,7 +5,7 @@ participants and 9.8% of assets (~26 participants each); plans over $200M are 0.
 with 54.3% of participants and 71.4% of assets (~11,248 participants each). The middle segment
 is the remainder: 6.35% of plans, 24.9% of participants, 18.8% of assets (~526 participants
 each, derived from 72.2M participants in 604,400 plans, EBSA Form 5500 2019).
-Within a segment, plan sizes are lognormal (sd 0.8, assumption) around the segment mean.
+Within a segment, plan sizes are lognormal (sd `plan_size_sd`) around the segment mean.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ MEAN_PARTICIPANTS = np.array([26.0, 526.0, 11_248.0])
 BALANCE_FACTOR = ASSET_SHARE / PARTICIPANT_SHARE
 
 
-def draw_plans(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def draw_plans(n: int, sigma: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Segment index and real participant count of `n` plans.
 
     Plans are drawn stratified so that every segment's plan share is met as closely as `n`
@@ -34,8 +34,7 @@ def draw_plans(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray
     if counts[0] < 0:  # tiny n: keep what fits, largest segments first
         counts = np.array([0, max(0, n - 1), min(1, n)])
     segment = np.repeat(np.arange(3), counts)
-    sigma = 0.8
-    size = MEAN_PARTICIPANTS[segment] * np.exp(sigma * rng.standard_normal(n) - 0.5 * sigma ** 2)
+    size = MEAN_PARTICIPANTS[segment] * np.exp(sigma * rng.standard_normal(n) - 0.5 * sigma**2)
     return segment, np.maximum(size, 1.0)
 
 

@@ -64,8 +64,14 @@ def signs(kind: str, administration_stance: float) -> bool:
     return administration_stance < 0.0 if direction < 0 else administration_stance >= 0.0
 
 
-def bill_outcome(kind: str, house_yes: int, senate_yes: int, administration_stance: float,
-                 house_members: int = HOUSE, senate_members: int = SENATE) -> tuple[bool, str]:
+def bill_outcome(
+    kind: str,
+    house_yes: int,
+    senate_yes: int,
+    administration_stance: float,
+    house_members: int = HOUSE,
+    senate_members: int = SENATE,
+) -> tuple[bool, str]:
     """(passed, how): both chambers by majority, then signature or a two-thirds override."""
     if not chamber_passes(house_yes, house_members):
         return False, "failed in the House"
@@ -73,8 +79,7 @@ def bill_outcome(kind: str, house_yes: int, senate_yes: int, administration_stan
         return False, "failed in the Senate"
     if signs(kind, administration_stance):
         return True, "signed"
-    if (chamber_passes(house_yes, house_members, True)
-            and chamber_passes(senate_yes, senate_members, True)):
+    if chamber_passes(house_yes, house_members, True) and chamber_passes(senate_yes, senate_members, True):
         return True, "veto overridden"
     return False, "vetoed"
 
@@ -92,8 +97,13 @@ def at_least(p: np.ndarray, k: int) -> np.ndarray:
     return np.where(sd > 0, approx, (mu >= k - 1e-9).astype(float))
 
 
-def pass_probability(house_stance: np.ndarray, senate_stance: np.ndarray, kind: str,
-                     administration_stance: float | None, mood_sd: float) -> float:
+def pass_probability(
+    house_stance: np.ndarray,
+    senate_stance: np.ndarray,
+    kind: str,
+    administration_stance: float | None,
+    mood_sd: float,
+) -> float:
     """Chance a bill of `kind` introduced now becomes law (None: both chambers pass, ignoring
     the administration), averaging over the bill's national mood shock (Gauss-Hermite)."""
     shocks = (mood_sd * _NODES)[:, None]
@@ -137,8 +147,10 @@ class Politics:
         geo = model.geography
         self.seat_lean = {"house": geo.district_lean, "senate": geo.state_lean()}
         self.seats_per_state = np.bincount(DISTRICT_STATE, minlength=geo.n_states)
-        self.votes = {"house": np.full(HOUSE, p["votes_per_district"]),
-                      "senate": p["votes_per_district"] * self.seats_per_state.astype(float)}
+        self.votes = {
+            "house": np.full(HOUSE, p["votes_per_district"]),
+            "senate": p["votes_per_district"] * self.seats_per_state.astype(float),
+        }
         self.administration = p["administration_stance_initial"]
         self.next_administration: float | None = None
         self.inauguration_q = -1
@@ -152,18 +164,18 @@ class Politics:
         self._observe_constituents()
         self._scandal = self._scandal_term = 0.0
         self._proximity_q = -1
-        self.members: list[Politician] = self._first_congress(rng)
+        self._first_congress(rng)
         self._settle_lobbying()
 
     # --- quarter-0 Congress
-    def _first_congress(self, rng: np.random.Generator) -> list[Politician]:
+    def _first_congress(self, rng: np.random.Generator) -> None:
         """The 119th Congress (Jan 2025): seats by lean, ideology by party (stratified draws)."""
         p = self.params
-        members: list[Politician] = []
         house_party = self._parties(self.seat_lean["house"], p["house_republican_seats"], rng)
         senate_state = np.repeat(np.arange(len(self.seats_per_state)), 2)
-        senate_party = self._parties(self.seat_lean["senate"][senate_state],
-                                     p["senate_republican_seats"], rng)
+        senate_party = self._parties(
+            self.seat_lean["senate"][senate_state], p["senate_republican_seats"], rng
+        )
         # the two senators of a state sit in different classes (33 / 34 / 33 seats)
         senate_class = np.where(np.arange(SENATE) % 2 == 0, senate_state % 3, (senate_state + 1) % 3)
         party = np.concatenate([house_party, senate_party])
@@ -173,13 +185,19 @@ class Politics:
             z[idx] = stratified_normal(len(idx), rng)
         ideology = np.where(party > 0, p["ideology_mean_r"], p["ideology_mean_d"]) + p["ideology_sd"] * z
         concern = self._concern(len(party), rng)
-        for i in range(len(party)):
-            house = i < HOUSE
-            members.append(Politician(
-                self.model, self, "house" if house else "senate",
-                i if house else int(senate_state[i - HOUSE]), int(party[i]), float(ideology[i]),
-                float(concern[i]), senate_class=-1 if house else int(senate_class[i - HOUSE])))
-        return members
+        n = len(party)
+        Politician.create_agents(
+            self.model,
+            n,
+            politics=self,
+            chamber=["house"] * HOUSE + ["senate"] * SENATE,
+            seat=list(range(HOUSE)) + senate_state.tolist(),
+            party=party.tolist(),
+            ideology=ideology.tolist(),
+            concern=concern.tolist(),
+            senate_class=[-1] * HOUSE + senate_class.tolist(),
+            slot=list(range(n)),
+        )
 
     @staticmethod
     def _parties(lean: np.ndarray, republicans: int, rng: np.random.Generator) -> np.ndarray:
@@ -201,6 +219,11 @@ class Politics:
         for m, s in zip(self.members, share.tolist(), strict=True):
             m.lobbying = stock * s
             m.settle()
+
+    @property
+    def members(self) -> list[Politician]:
+        """Every sitting member, by slot: the House by district, then the Senate by state (Mesa's registry)."""
+        return sorted(self.model.agents_by_type[Politician], key=lambda m: m.slot)
 
     # --- what members read
     def pressure_of(self, member: Politician) -> float:
@@ -248,8 +271,7 @@ class Politics:
         self._scandal_term = self.params["scandal_weight"] * self._scandal
         self._observe_constituents()
         self._distribute_lobbying()
-        for m in self.members:
-            m.update_stance()
+        self.model.agents_by_type[Politician].do("update_stance")
         self._bills(q)
         if calendar.is_house_election(q):
             self.interest = self.crypto_interest()
@@ -276,24 +298,29 @@ class Politics:
         w, d = pop.weight, pop.district
         crypto = pop.crypto_active + pop.crypto_default
         holds = (crypto > 0.0).astype(float)
-        sums = np.stack([
-            np.bincount(d, weights=holds, minlength=HOUSE) * w,  # holders, people
-            np.bincount(d, minlength=HOUSE) * w,  # participants, people
-            np.bincount(d, weights=crypto, minlength=HOUSE),  # crypto dollars
-            np.bincount(d, weights=pop.balance, minlength=HOUSE),  # 401(k) dollars
-            np.bincount(d, weights=pop.last_gain, minlength=HOUSE),  # last quarter's gain
-        ])
-        by_state = np.stack([np.bincount(DISTRICT_STATE, weights=row, minlength=len(self.seats_per_state))
-                             for row in sums])
+        sums = np.stack(
+            [
+                np.bincount(d, weights=holds, minlength=HOUSE) * w,  # holders, people
+                np.bincount(d, minlength=HOUSE) * w,  # participants, people
+                np.bincount(d, weights=crypto, minlength=HOUSE),  # crypto dollars
+                np.bincount(d, weights=pop.balance, minlength=HOUSE),  # 401(k) dollars
+                np.bincount(d, weights=pop.last_gain, minlength=HOUSE),  # last quarter's gain
+            ]
+        )
+        by_state = np.stack(
+            [np.bincount(DISTRICT_STATE, weights=row, minlength=len(self.seats_per_state)) for row in sums]
+        )
         self.pressure, self.participants, self.voter_share = {}, {}, {}
         for chamber, s in (("house", sums), ("senate", by_state)):
             voter = np.minimum(s[0] / self.votes[chamber], 1.0)
             dollars = np.divide(s[2], s[3], out=np.zeros_like(s[2]), where=s[3] > 0)
             base = s[2] - s[4]
             ret = np.clip(np.divide(s[4], base, out=np.zeros_like(base), where=base > 0), -1.0, 1.0)
-            self.pressure[chamber] = (p["exposure_voter_weight"] * voter
-                                      + p["exposure_dollar_weight"] * dollars
-                                      + p["gain_weight"] * voter * ret)
+            self.pressure[chamber] = (
+                p["exposure_voter_weight"] * voter
+                + p["exposure_dollar_weight"] * dollars
+                + p["gain_weight"] * voter * ret
+            )
             self.participants[chamber] = s[1]
             self.voter_share[chamber] = voter
         self.national_voter_share = float(sums[0].sum() / self.votes["house"].sum())
@@ -329,9 +356,12 @@ class Politics:
         """Crackdown and protection bills arrive stochastically and are voted on."""
         p, m = self.params, self.model
         u = self.rng.random(3)  # always three draws: common random numbers across scenarios
-        crisis = max(0.0, m.market.recent_drawdown() - 0.3) / 0.5 + self._scandal
-        rate_c = (p["crackdown_bill_rate"] * (1.0 + p["bill_crisis_sensitivity"] * crisis)
-                  * (1.0 + max(0.0, -self.administration)))
+        crisis = m.litigation.crisis(m.market.recent_drawdown(), self._scandal)
+        rate_c = (
+            p["crackdown_bill_rate"]
+            * (1.0 + p["bill_crisis_sensitivity"] * crisis)
+            * (1.0 + max(0.0, -self.administration))
+        )
         rate_p = p["protection_bill_rate"] * (1.0 + max(0.0, self.administration))
         results = []
         if self.law != "crackdown" and u[0] < -math.expm1(-rate_c):
@@ -344,8 +374,9 @@ class Politics:
     def vote_on(self, kind: str, q: int) -> str:
         """Every member votes on a bill of `kind`; enact it if it passes. A one-line record."""
         shock = float(self.rng.normal(0.0, self.params["mood_sd"]))
-        u = self.rng.random(len(self.members)).tolist()
-        yes = [m.vote(kind, shock, x) for m, x in zip(self.members, u, strict=True)]
+        members = self.members
+        u = self.rng.random(len(members)).tolist()
+        yes = [m.vote(kind, shock, x) for m, x in zip(members, u, strict=True)]
         hy, sy = sum(yes[:HOUSE]), sum(yes[HOUSE:])
         passed, how = bill_outcome(kind, hy, sy, self.administration)
         if passed:
@@ -373,7 +404,8 @@ class Politics:
         """The House and one Senate class are elected (the class up rotates)."""
         k = (q - calendar.FIRST_HOUSE_ELECTION) // 8
         house = list(range(HOUSE))
-        senate = [i for i in range(HOUSE, HOUSE + SENATE) if self.members[i].senate_class == k % 3]
+        members = self.members
+        senate = [i for i in range(HOUSE, HOUSE + SENATE) if members[i].senate_class == k % 3]
         swing = float(self.rng.normal(0.0, self.params["national_swing_sd"]))  # toward Republicans
         replaced = self._contest("house", house, swing) + self._contest("senate", senate, swing)
         self._event["members_replaced"] = replaced
@@ -382,8 +414,9 @@ class Politics:
         """(ideology, its exposure part) of new candidates of `party`: a draw from the party,
         moved a share `replacement_pull` of the seat's constituent pressure toward the seat."""
         p = self.params
-        draw = (np.where(party > 0, p["ideology_mean_r"], p["ideology_mean_d"])
-                + p["ideology_sd"] * self.rng.standard_normal(len(party)))
+        draw = np.where(party > 0, p["ideology_mean_r"], p["ideology_mean_d"]) + p[
+            "ideology_sd"
+        ] * self.rng.standard_normal(len(party))
         exposure = p["replacement_pull"] * pressure
         return draw + exposure, exposure
 
@@ -392,7 +425,8 @@ class Politics:
         if not slots:
             return 0
         p, rng = self.params, self.rng
-        old = [self.members[s] for s in slots]
+        members = self.members
+        old = [members[s] for s in slots]
         seats = np.array([m.seat for m in old])
         party = np.array([m.party for m in old])
         pressure = self.pressure[chamber][seats]
@@ -411,13 +445,23 @@ class Politics:
         for j, slot in enumerate(slots):
             if keep[j] and not retire[j]:
                 continue
-            ideo, exp, side = ((new_ideo[j], new_exp[j], party[j]) if keep[j]
-                               else (ch_ideo[j], ch_exp[j], -party[j]))
+            ideo, exp, side = (
+                (new_ideo[j], new_exp[j], party[j]) if keep[j] else (ch_ideo[j], ch_exp[j], -party[j])
+            )
             m = old[j]
-            self.members[slot] = Politician(
-                self.model, self, chamber, m.seat, int(side), float(ideo), float(conc[j]),
-                ideology_exposure=float(exp), senate_class=m.senate_class)
             m.remove()
+            Politician(
+                self.model,
+                self,
+                chamber,
+                m.seat,
+                int(side),
+                float(ideo),
+                float(conc[j]),
+                ideology_exposure=float(exp),
+                senate_class=m.senate_class,
+                slot=slot,
+            )
             replaced += 1
         return replaced
 
@@ -431,13 +475,17 @@ class Politics:
         voting = j >= 0
         j = j[voting]
         gap = np.tanh(inc_stance / 2.0) - np.tanh(ch_stance / 2.0)
-        u = (p["party_vote_weight"] * pop.party_lean[voting] * inc_party[j]
-             + p["crypto_vote_weight"] * self.interest[voting] * gap[j] + advantage[j])
+        u = (
+            p["party_vote_weight"] * pop.party_lean[voting] * inc_party[j]
+            + p["crypto_vote_weight"] * self.interest[voting] * gap[j]
+            + advantage[j]
+        )
         count = np.bincount(j, minlength=len(seats))
         part = np.bincount(j, weights=logistic(u), minlength=len(seats)) / np.maximum(count, 1)
         f = np.minimum(self.participants[chamber][seats] / self.votes[chamber][seats], 1.0)
-        other = logistic(p["party_vote_weight"] * np.tanh(self.seat_lean[chamber][seats]) * inc_party
-                         + advantage)
+        other = logistic(
+            p["party_vote_weight"] * np.tanh(self.seat_lean[chamber][seats]) * inc_party + advantage
+        )
         return f * part + (1.0 - f) * other
 
     def _presidential(self, q: int) -> None:
@@ -448,8 +496,9 @@ class Politics:
         u = p["party_vote_weight"] * pop.party_lean + p["crypto_vote_weight"] * self.interest * (s_r - s_d)
         part = float(logistic(u).mean())
         votes = self.votes["house"]
-        other = float((votes * logistic(p["party_vote_weight"] * np.tanh(self.seat_lean["house"]))).sum()
-                      / votes.sum())
+        other = float(
+            (votes * logistic(p["party_vote_weight"] * np.tanh(self.seat_lean["house"]))).sum() / votes.sum()
+        )
         f = min(1.0, pop.n * pop.weight / votes.sum())
         share_r = f * part + (1 - f) * other + float(rng.normal(0.0, p["national_swing_sd"]))
         winner = s_r if share_r > 0.5 else s_d
@@ -461,13 +510,13 @@ class Politics:
     # --- metrics
     def stances(self) -> np.ndarray:
         """Every member's stance, House (by district) then Senate (log-odds)."""
-        return np.fromiter((m.stance for m in self.members), float, len(self.members))
+        return np.array([m.stance for m in self.members])
 
     def metrics(self) -> dict:
         """This quarter's political outputs (see model/outputs.py and docs/guide/politics.md)."""
         p = self.params
         stance = self.stances()
-        shadow = np.fromiter((m.shadow for m in self.members), float, len(self.members))
+        shadow = np.array([m.shadow for m in self.members])
         h, s = slice(0, HOUSE), slice(HOUSE, None)
         flips = int(((stance > 0) & (shadow <= 0)).sum()) - int(((stance <= 0) & (shadow > 0)).sum())
         against = logistic(stance[h]) - logistic(shadow[h])
@@ -476,10 +525,12 @@ class Politics:
         return {
             "moat_index": flips / len(stance),
             "moat_votes_house": float(against.sum()),
-            "crackdown_pass_probability": pass_probability(stance[h], stance[s], STANDARD_CRACKDOWN,
-                                                           self.administration, p["mood_sd"]),
+            "crackdown_pass_probability": pass_probability(
+                stance[h], stance[s], STANDARD_CRACKDOWN, self.administration, p["mood_sd"]
+            ),
             "crackdown_pass_probability_no_exposure": pass_probability(
-                shadow[h], shadow[s], STANDARD_CRACKDOWN, self.administration, p["mood_sd"]),
+                shadow[h], shadow[s], STANDARD_CRACKDOWN, self.administration, p["mood_sd"]
+            ),
             "crackdown_congress_probability": congress,
             "crackdown_votes_house": float(yes_probability(stance[h], STANDARD_CRACKDOWN).sum()),
             "pro_crypto_share_house": float((stance[h] > 0).mean()),

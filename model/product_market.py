@@ -1,11 +1,11 @@
 """The product side run by asset-manager agents: what plans can buy, at what fee.
 
-`ProductMarket` implements the `Catalogue` seam of model/products.py. It builds the asset
+`ProductMarket` builds the asset
 managers (agents/asset_manager.py), links every employer to one of them as recordkeeper, steps
 the managers each quarter and answers the employers' and participants' questions:
 
 * `offer_for(employer)`: the recordkeeper's product if it sells one (cautious sponsors,
-  caution > 0.6, take the managed account when there is one, the others the cheapest fund);
+  caution > cautious_sponsor_threshold, take the managed account when there is one, the others the cheapest fund);
   otherwise the cheapest product of another manager, flagged `switching` (the employer's add
   decision then pays `switching_cost`). No new offers while the rule is rescinded, none at all
   under a crackdown law that removes crypto from plans (`banned`).
@@ -24,13 +24,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from agents.asset_manager import PRODUCTS, AssetManager
-from model.products import Offer
+from agents.asset_manager import PRODUCTS, AssetManager, Offer
 
 if TYPE_CHECKING:
     from agents.employer import Employer
-
-CAUTIOUS = 0.6  # sponsors more cautious than this prefer a professionally managed account
 
 
 class ProductMarket:
@@ -45,33 +42,48 @@ class ProductMarket:
         refuses = np.zeros(n, bool)
         refuses[rng.choice(n, int(round(p["manager_refusal_share"] * n)), replace=False)] = True
         appetite = np.where(refuses, 0.0, rng.beta(2.0, 2.0, n))
-        threshold = p["manager_launch_threshold"] + 0.5 * rng.standard_normal(n)
-        markup = np.clip(1.0 + 0.05 * rng.standard_normal(n), 0.85, 1.15)
-        self.managers = [AssetManager(model, i, float(self.share[i]), float(appetite[i]),
-                                      bool(refuses[i]), float(threshold[i]), float(markup[i]))
-                         for i in range(n)]
-        self._by_id = {m.unique_id: m for m in self.managers}
+        threshold = p["manager_launch_threshold"] + p["manager_threshold_sd"] * rng.standard_normal(n)
+        markup = np.clip(1.0 + p["fee_markup_sd"] * rng.standard_normal(n), 0.85, 1.15)
+        created = list(
+            AssetManager.create_agents(
+                model,
+                n,
+                index=list(range(n)),
+                market_share=self.share.tolist(),
+                appetite=appetite.tolist(),
+                refuses=refuses.tolist(),
+                threshold=threshold.tolist(),
+                markup=markup.tolist(),
+            )
+        )
         self.banned = False
         self.rk_index = np.zeros(0, np.int64)
-        self.employers: list[Employer] = []
         self.aum = np.zeros(n)
         self._cue = 0.0
         if p["channel_401k"] and not refuses.all():
-            first = self.managers[int(np.argmax(appetite))]
+            first = created[int(np.argmax(appetite))]
             first.fees["spot_bitcoin_fund"] = p["product_fee"]
             first.launched["spot_bitcoin_fund"] = 0
             # it already sells: its threshold is at most its readiness before any demand is seen
-            first.threshold = min(first.threshold, 2.0 * first.appetite
-                                  + p["manager_clarity_weight"] * model.regulation.clarity)
+            first.threshold = min(
+                first.threshold,
+                p["manager_appetite_weight"] * first.appetite
+                + p["manager_clarity_weight"] * model.regulation.clarity,
+            )
         self._refresh()
+
+    @property
+    def managers(self) -> list[AssetManager]:
+        """Every asset manager, in index order, from Mesa's registry (managers are never replaced)."""
+        return list(self.model.agents_by_type[AssetManager])
 
     def attach(self, employers: list[Employer]) -> None:
         """Link each employer to a recordkeeper, drawn by recordkeeping share (managers' stream)."""
-        self.employers = employers
         rng = self.model.streams["managers"]
-        self.rk_index = rng.choice(len(self.managers), len(employers), p=self.share)
+        managers = self.managers
+        self.rk_index = rng.choice(len(managers), len(employers), p=self.share)
         for e, i in zip(employers, self.rk_index.tolist(), strict=True):
-            e.recordkeeper = self.managers[i]
+            e.recordkeeper = managers[i]
 
     # --- the quarter
     def step(self, quarter: int) -> None:
@@ -88,10 +100,11 @@ class ProductMarket:
         pop = self.model.population
         n = len(self.managers)
         if len(self.rk_index):
-            count = np.bincount(pop.employer, minlength=len(self.employers)).astype(float)
+            count = np.bincount(pop.employer, minlength=len(self.model.employers)).astype(float)
             wanting = pop.interest_by_employer * count
-            demand = (np.bincount(self.rk_index, weights=wanting, minlength=n)
-                      / np.maximum(np.bincount(self.rk_index, weights=count, minlength=n), 1.0))
+            demand = np.bincount(self.rk_index, weights=wanting, minlength=n) / np.maximum(
+                np.bincount(self.rk_index, weights=count, minlength=n), 1.0
+            )
         else:
             demand = np.zeros(n)
         selling = np.array([m.sells_crypto for m in self.managers])
@@ -114,12 +127,14 @@ class ProductMarket:
                 continue
             cheapest = min(kinds, key=lambda k: m.fees[k])
             cautious = "managed_account" if "managed_account" in kinds else cheapest
-            self._menu.append((Offer(cheapest, m.fees[cheapest], m.unique_id),
-                               Offer(cautious, m.fees[cautious], m.unique_id)))
-            alternatives.append(Offer(cheapest, m.fees[cheapest], m.unique_id, switching=True))
+            self._menu.append(
+                (Offer(cheapest, m.fees[cheapest], m.index), Offer(cautious, m.fees[cautious], m.index))
+            )
+            alternatives.append(Offer(cheapest, m.fees[cheapest], m.index, switching=True))
         self._alternative = min(alternatives, key=lambda o: o.fee) if alternatives else None
         self._cue = self.model.params["manager_marketing_strength"] * sum(
-            m.market_share * m.marketing for m in self.managers)
+            m.market_share * m.marketing for m in self.managers
+        )
 
     # --- what employers and participants ask
     def competitive_fee(self, kind: str, entering: bool = False) -> float:
@@ -139,12 +154,12 @@ class ProductMarket:
             return None
         rk = employer.recordkeeper
         if rk is not None:
-            offer = self._menu[rk.index][employer.caution > CAUTIOUS]
+            offer = self._menu[rk.index][employer.caution > self.model.params["cautious_sponsor_threshold"]]
             if offer is not None:
                 return offer
         current = employer.offer
-        if current is not None and current.switching and current.manager in self._by_id:
-            kept = self._menu[self._by_id[current.manager].index][0]
+        if current is not None and current.switching and current.manager is not None:
+            kept = self._menu[current.manager][0]
             if kept is not None:
                 return Offer(kept.product, kept.fee, kept.manager, switching=True)
         return self._alternative
@@ -179,22 +194,27 @@ class ProductMarket:
     # --- manager accounts
     def seller_index(self) -> np.ndarray:
         """Per employer: index of the manager whose product is on its menu (-1 when none)."""
-        return np.array([self._by_id[e.offer.manager].index
-                         if e.offer is not None and e.offer.manager in self._by_id else -1
-                         for e in self.employers], np.int64)
+        return np.array(
+            [
+                e.offer.manager if e.offer is not None and e.offer.manager is not None else -1
+                for e in self.model.employers
+            ],
+            np.int64,
+        )
 
     def manager_aum(self) -> np.ndarray:
         """Crypto held in each manager's products, USD: menu holdings by seller, sleeves by recordkeeper."""
         pop, n = self.model.population, len(self.managers)
         if not len(self.rk_index):
             return np.zeros(n)
-        n_emp = len(self.employers)
+        n_emp = len(self.model.employers)
         active = np.bincount(pop.employer, weights=pop.crypto_active, minlength=n_emp)
         default = np.bincount(pop.employer, weights=pop.crypto_default, minlength=n_emp)
         seller = self.seller_index()
         sold = seller >= 0
-        aum = (np.bincount(seller[sold], weights=active[sold], minlength=n)
-               + np.bincount(self.rk_index, weights=default, minlength=n))
+        aum = np.bincount(seller[sold], weights=active[sold], minlength=n) + np.bincount(
+            self.rk_index, weights=default, minlength=n
+        )
         return aum * pop.weight
 
     def lobbying_usd(self) -> float:

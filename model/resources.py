@@ -33,8 +33,11 @@ _CGROUP_USAGE = (Path("/sys/fs/cgroup/memory.current"), Path("/sys/fs/cgroup/mem
 def estimate_bytes(params: dict) -> int:
     """Peak memory (bytes) a model with these parameters needs while it runs."""
     n = int(params["n_participants"])
-    return int(FIXED_BYTES + n * (BYTES_PER_PARTICIPANT + BYTES_PER_CONTACT * int(params["social_degree"]))
-               + BYTES_PER_EMPLOYER * int(params["n_employers"]))
+    return int(
+        FIXED_BYTES
+        + n * (BYTES_PER_PARTICIPANT + BYTES_PER_CONTACT * int(params["social_degree"]))
+        + BYTES_PER_EMPLOYER * int(params["n_employers"])
+    )
 
 
 def available_bytes() -> int:
@@ -60,7 +63,8 @@ def check_memory(params: dict) -> None:
             f" each) and {params['n_employers']:,} employers needs about {_gb(need)} of memory,"
             f" but only {_gb(have)} is available",
             key="n_participants",
-            allowed=f"at most about {max_participants(params, have):,} participants here")
+            allowed=f"at most about {max_participants(params, have):,} participants here",
+        )
 
 
 def max_participants(params: dict, have: int) -> int:

@@ -18,15 +18,24 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SERVER_START_S = 300  # importing Mesa, Solara and the model is slow on a busy 2-core machine
 CHARTS = ("adoption", "flows", "aum", "price", "moat", "network")
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists() and os.environ.get("CI") != "true",
-                       reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists() and os.environ.get("CI") != "true",
+        reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)",
+    ),
 ]
 
 INK = """(view) => {
@@ -37,7 +46,7 @@ INK = """(view) => {
   for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && (d[i] < 220 || d[i + 1] < 220 || d[i + 2] < 220)) n++;
   return n;
 }"""
-PICTURE = "(view) => document.querySelector(`[data-view=\"${view}\"] canvas`).toDataURL()"
+PICTURE = '(view) => document.querySelector(`[data-view="${view}"] canvas`).toDataURL()'
 
 
 def free_port() -> int:
@@ -52,9 +61,13 @@ def server(tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("server") / "server.log"
     with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "experiments.cli", "viz", "--port", str(port)],
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                                cwd=Path(__file__).resolve().parent.parent)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cli.main", "viz", "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + SERVER_START_S

@@ -13,12 +13,13 @@ from mesa.visualization.solara_viz import _build_model_init_kwargs
 from solara.components.echarts import EchartsWidget
 from typer.testing import CliRunner
 
-import app
-from experiments import viz, viz_charts
-from experiments.cli import app as cli_app
-from experiments.viz_follow import Follower
+from cli import viz as viz_cli
+from cli.main import app as cli_app
 from model import parameters as P
 from model.errors import InputError
+from viz import charts as viz_charts
+from viz import page as app
+from viz.follow import Follower
 
 SMALL = {"n_participants": 2000, "n_employers": 100}
 
@@ -35,8 +36,11 @@ def render_page():
 
 
 def run_info(rc) -> str:
-    return next(w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets
-                if "run-quarter" in w.unsafe_innerHTML)
+    return next(
+        w.unsafe_innerHTML
+        for w in rc.find(solara.widgets.HTML).widgets
+        if "run-quarter" in w.unsafe_innerHTML
+    )
 
 
 def click(rc, label: str, times: int = 1) -> None:
@@ -80,15 +84,21 @@ def test_slider_at_declared_default_keeps_the_scenario_value():
     # a slider the user did not move must not undo what the scenario sets
     assert app.scenario_overrides({"flow_multiplier": P.get("flow_multiplier").default}) == {}
     assert app.scenario_overrides({"flow_multiplier": 9.0, "n_participants": 2000}) == {
-        "flow_multiplier": 9.0, "n_participants": 2000}
+        "flow_multiplier": 9.0,
+        "n_participants": 2000,
+    }
 
 
 # --- Reset builds what the controls say, through Mesa's own Reset path
 def test_mesa_reset_kwargs_rebuild_the_selected_scenario():
     kwargs = {**app.initial_kwargs(), **SMALL}
     first = app.PageModel(**kwargs)
-    reset = _build_model_init_kwargs(first, {**kwargs, "scenario_name": "crash", "rng": "9"},
-                                     add_scenario_when_empty=True, require_model_accepts_scenario=True)
+    reset = _build_model_init_kwargs(
+        first,
+        {**kwargs, "scenario_name": "crash", "rng": "9"},
+        add_scenario_when_empty=True,
+        require_model_accepts_scenario=True,
+    )
     assert isinstance(reset.get("scenario"), MesaScenario)  # Mesa passes its own Scenario object
     model = type(first)(**reset)
     assert model.scenario_name == "crash" and model.seed == 9
@@ -119,7 +129,9 @@ def test_step_advances_time_and_redraws_every_chart(small_page):
     assert "run-quarter'>3<" in run_info(rc)
     after = [w.option for w in rc.find(EchartsWidget).widgets]
     assert all(a != b for a, b in zip(after, before, strict=True))
-    adoption = next(w.option for w in rc.find(EchartsWidget).widgets if w.attributes["data-view"] == "adoption")
+    adoption = next(
+        w.option for w in rc.find(EchartsWidget).widgets if w.attributes["data-view"] == "adoption"
+    )
     assert adoption["xAxis"]["data"] == ["2025Q3", "2025Q4", "2026Q1", "2026Q2"]
 
 
@@ -148,7 +160,9 @@ def test_time_charts_plot_the_quarters_table(stepped):
     assert names[:2] == ["active (own choice)", "default (product sleeve)"]
     assert adoption["series"][0]["data"] == pytest.approx(table["active_adoption_rate"].to_list(), abs=1e-6)
     flows = viz_charts.flows_chart(table)
-    assert flows["series"][1]["data"][-1] == pytest.approx(table["cumulative_net_flow_usd"].iloc[-1] / 1e9, abs=1e-6)
+    assert flows["series"][1]["data"][-1] == pytest.approx(
+        table["cumulative_net_flow_usd"].iloc[-1] / 1e9, abs=1e-6
+    )
     price = viz_charts.price_chart(table)
     assert len(price["series"]) == 2
     assert price["series"][1]["data"] == pytest.approx(table["price_index_no_401k"].to_list(), abs=1e-6)
@@ -204,7 +218,7 @@ def test_network_layout_is_seeded_sampled_and_leaves_the_model_alone():
     assert a.quarters_table().equals(b.quarters_table())  # drawing used no model random numbers
     chart = viz_charts.network_chart(a, layout)
     offering = {d["name"] for d in chart["series"][0]["data"] if d["category"] > 0}
-    assert offering == {f"employer {n}" for n in layout.nodes if a.employer_list[n].offers_crypto}
+    assert offering == {f"employer {n}" for n in layout.nodes if list(a.employers)[n].offers_crypto}
 
 
 def test_inspector_follows_a_participant_an_employer_and_a_seat():
@@ -216,7 +230,7 @@ def test_inspector_follows_a_participant_an_employer_and_a_seat():
     assert [h["quarter"] for h in history] == [0, 1, 2]
     assert history[-1]["balance ($)"] == round(person.balance)
     employer = Follower(model, "employer", 5)
-    assert employer.history[0]["peers"] == len(model.employer_list[5].peers)
+    assert employer.history[0]["peers"] == len(list(model.employers)[5].peers)
     seat = Follower(model, "politician", 0)
     assert seat.history[0]["member id"] == model.politics.members[0].unique_id
     with pytest.raises(ValueError, match="out of range"):
@@ -225,7 +239,9 @@ def test_inspector_follows_a_participant_an_employer_and_a_seat():
 
 def test_inspector_view_renders_the_followed_agent(stepped):
     box, rc = solara.render(app.InspectorView(stepped), handle_error=False)
-    table = next(w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets if "followed" in w.unsafe_innerHTML)
+    table = next(
+        w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets if "followed" in w.unsafe_innerHTML
+    )
     assert "balance ($)" in table
     assert rc.find(EchartsWidget).widget.attributes["data-view"] == "followed"
 
@@ -233,7 +249,7 @@ def test_inspector_view_renders_the_followed_agent(stepped):
 # --- the viz command
 def test_viz_serves_on_loopback_unless_asked(monkeypatch):
     calls = []
-    monkeypatch.setattr(viz.subprocess, "call", lambda cmd, env: calls.append((cmd, env)) or 0)
+    monkeypatch.setattr(viz_cli.subprocess, "call", lambda cmd, env: calls.append((cmd, env)) or 0)
     result = CliRunner().invoke(cli_app, ["viz", "--port", "8123"])
     assert result.exit_code == 0, result.output
     cmd, env = calls[0]
@@ -245,7 +261,7 @@ def test_viz_serves_on_loopback_unless_asked(monkeypatch):
 
 
 def test_viz_refuses_a_bad_port(monkeypatch):
-    monkeypatch.setattr(viz.subprocess, "call", lambda *a, **k: pytest.fail("server started"))
+    monkeypatch.setattr(viz_cli.subprocess, "call", lambda *a, **k: pytest.fail("server started"))
     result = CliRunner().invoke(cli_app, ["viz", "--port", "70000"])
     assert result.exit_code == 2
     assert "--port" in result.output and "65535" in result.output

@@ -16,11 +16,11 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from cli.main import app
 from experiments.batch.experiment_file import load_experiment
 from experiments.batch.runner import execute_run, run_batch
 from experiments.batch.spec import RunSpec, derive_seed
 from experiments.batch.store import load_results
-from experiments.cli import app
 from model import parameters as P
 from model.errors import InputError
 
@@ -48,9 +48,18 @@ def write(tmp_path: Path, text: str, name: str = "exp.toml") -> Path:
 
 
 def small_specs(n: int, quarters: int = 4, name: str = "t") -> list[RunSpec]:
-    return [RunSpec(run_id=f"baseline.r{i:03d}", scenario="baseline", params={"n_employers": 100},
-                    seed=derive_seed(name, i), quarters=quarters, participants=2000, outputs=None)
-            for i in range(n)]
+    return [
+        RunSpec(
+            run_id=f"baseline.r{i:03d}",
+            scenario="baseline",
+            params={"n_employers": 100},
+            seed=derive_seed(name, i),
+            quarters=quarters,
+            participants=2000,
+            outputs=None,
+        )
+        for i in range(n)
+    ]
 
 
 def sorted_rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -70,8 +79,12 @@ def test_process_pool_batch_stores_every_run_as_a_direct_run_would(pool_store):
     exp, summary, store = pool_store
     assert (summary.planned, summary.completed, summary.failed) == (4, 4, 0)
     rows = load_results(store)
-    assert sorted(rows["run_id"].unique()) == ["baseline.p0000.r000", "baseline.p0000.r001",
-                                               "no_401k.p0000.r000", "no_401k.p0000.r001"]
+    assert sorted(rows["run_id"].unique()) == [
+        "baseline.p0000.r000",
+        "baseline.p0000.r001",
+        "no_401k.p0000.r000",
+        "no_401k.p0000.r001",
+    ]
     assert rows.groupby("run_id").size().eq(5).all()  # quarters 0..4, once each
     assert {"adoption_rate", "cumulative_net_flow_usd", "param_n_employers"} <= set(rows.columns)
     assert "sales_usd" not in rows.columns  # only the kept outputs
@@ -92,10 +105,10 @@ def test_dask_local_cluster_gives_identical_results(pool_store, tmp_path):
     from distributed import LocalCluster
 
     exp, _, pool_dir = pool_store
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster:
-        summary = run_batch(exp.runs(), tmp_path / "dask", dask_address=cluster.scheduler_address,
-                            progress=False)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        summary = run_batch(
+            exp.runs(), tmp_path / "dask", dask_address=cluster.scheduler_address, progress=False
+        )
     assert summary.completed == 4 and summary.failed == 0
     pool_rows, dask_rows = sorted_rows(load_results(pool_dir)), sorted_rows(load_results(tmp_path / "dask"))
     pd.testing.assert_frame_equal(pool_rows, dask_rows)
@@ -115,8 +128,15 @@ def test_rerunning_a_finished_batch_runs_nothing(pool_store):
 def test_cli_batch_results_and_report(pool_store, tmp_path):
     exp, _, store = pool_store
     runner = CliRunner()
-    res = runner.invoke(app, ["results", str(store), "--sql",
-                              "SELECT scenario, count(DISTINCT run_id) AS n FROM runs GROUP BY 1 ORDER BY 1"])
+    res = runner.invoke(
+        app,
+        [
+            "results",
+            str(store),
+            "--sql",
+            "SELECT scenario, count(DISTINCT run_id) AS n FROM runs GROUP BY 1 ORDER BY 1",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "baseline" in res.output and "no_401k" in res.output
     csv = tmp_path / "q.csv"
@@ -130,8 +150,9 @@ def test_cli_batch_results_and_report(pool_store, tmp_path):
     summary = (report_dir / "summary.md").read_text()
     assert "Paired comparison with the no_401k counterfactual" in summary
     head = pd.read_csv(report_dir / "headline.csv")
-    final = load_results(store, "SELECT scenario, median(cumulative_net_flow_usd) AS m FROM runs"
-                                " WHERE quarter = 4 GROUP BY 1").set_index("scenario")["m"]
+    final = load_results(
+        store, "SELECT scenario, median(cumulative_net_flow_usd) AS m FROM runs WHERE quarter = 4 GROUP BY 1"
+    ).set_index("scenario")["m"]
     row = head[(head.scenario == "baseline") & (head.metric == "cumulative_net_flow_usd_q4")]
     assert row["median"].iloc[0] == pytest.approx(final["baseline"])
     # moat_index is reported only when the store has it
@@ -172,8 +193,12 @@ def test_resume_after_sigkill_loses_and_duplicates_nothing(tmp_path):
     n = 16
     script = write(tmp_path, KILL_SCRIPT, "kill.py")
     store = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, str(script), str(store), str(n)], cwd=ROOT,
-                            start_new_session=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(store), str(n)],
+        cwd=ROOT,
+        start_new_session=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     deadline = time.time() + 120
     while time.time() < deadline and len(list((store / "catalogue").glob("*.parquet"))) < 2:
         time.sleep(0.05)
@@ -182,8 +207,10 @@ def test_resume_after_sigkill_loses_and_duplicates_nothing(tmp_path):
     stored_before = len(list((store / "catalogue").glob("*.parquet")))
     assert 2 <= stored_before < n, "the kill must land mid-batch"
 
-    specs = [RunSpec(f"baseline.r{i:03d}", "baseline", {"n_employers": 100}, derive_seed("kill", i),
-                     6, 2000, None) for i in range(n)]
+    specs = [
+        RunSpec(f"baseline.r{i:03d}", "baseline", {"n_employers": 100}, derive_seed("kill", i), 6, 2000, None)
+        for i in range(n)
+    ]
     resumed = run_batch(specs, store, workers=1, progress=False)
     assert resumed.skipped >= 2 and resumed.skipped + resumed.completed == n
     rows = load_results(store)
@@ -197,7 +224,10 @@ def test_resume_after_sigkill_loses_and_duplicates_nothing(tmp_path):
 
 # --- experiment files
 def test_experiment_grid_sample_and_seeds(tmp_path):
-    exp = load_experiment(write(tmp_path, """
+    exp = load_experiment(
+        write(
+            tmp_path,
+            """
         [experiment]
         name = "design"
         scenarios = ["baseline", "crash"]
@@ -211,7 +241,9 @@ def test_experiment_grid_sample_and_seeds(tmp_path):
         parameters = ["imitation_strength", "social_degree"]
         [sample.ranges]
         flow_multiplier = [3.0, 8.0]
-    """))
+    """,
+        )
+    )
     runs = exp.runs()
     assert len(runs) == 2 * (2 * 8) * 3
     assert len({r.run_id for r in runs}) == len(runs)
@@ -232,15 +264,25 @@ def test_experiment_grid_sample_and_seeds(tmp_path):
 
 def test_seeds_do_not_depend_on_the_process():
     code = "from experiments.batch.spec import derive_seed; print(derive_seed('e', 'r1'))"
-    outs = {subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                           env={**os.environ, "PYTHONHASHSEED": h, "PYTHONPATH": str(ROOT)}).stdout.strip()
-            for h in ("1", "2")}
+    outs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONHASHSEED": h, "PYTHONPATH": str(ROOT)},
+        ).stdout.strip()
+        for h in ("1", "2")
+    }
     assert outs == {str(derive_seed("e", "r1"))}
-    assert 0 <= derive_seed("e", "r1") < 2 ** 63 and derive_seed("e", "r1") != derive_seed("e", "r2")
+    assert 0 <= derive_seed("e", "r1") < 2**63 and derive_seed("e", "r1") != derive_seed("e", "r2")
 
 
 def test_sobol_and_uncommon_random_numbers(tmp_path):
-    exp = load_experiment(write(tmp_path, """
+    exp = load_experiment(
+        write(
+            tmp_path,
+            """
         [experiment]
         scenarios = ["baseline", "no_401k"]
         replicates = 2
@@ -250,7 +292,9 @@ def test_sobol_and_uncommon_random_numbers(tmp_path):
         method = "sobol"
         points = 4
         parameters = ["flow_multiplier"]
-    """))
+    """,
+        )
+    )
     runs = exp.runs()
     assert exp.name == "exp" and len(runs) == 16 and {r.quarters for r in runs} == {3}
     assert len({r.seed for r in runs}) == 16
@@ -268,16 +312,44 @@ BAD_FILES = [
     ("[experiment]\nparticipants = 0", "n_participants", "an integer from 1"),
     ("[experiment]\noutputs = ['adoption']", "experiment.outputs", "adoption_rate"),
     ("[experiment]\ncommon_random_numbers = 'yes'", "common_random_numbers", "true or false"),
-    ("[experiment]\n[parameters]\nflow_multipler = 2.0", "parameters.flow_multipler", "did you mean 'flow_multiplier'"),
-    ("[experiment]\n[grid]\nflow_multiplier = [1.0, 500.0]", "grid.flow_multiplier", "a number from 0 to 150"),
+    (
+        "[experiment]\n[parameters]\nflow_multipler = 2.0",
+        "parameters.flow_multipler",
+        "did you mean 'flow_multiplier'",
+    ),
+    (
+        "[experiment]\n[grid]\nflow_multiplier = [1.0, 500.0]",
+        "grid.flow_multiplier",
+        "a number from 0 to 150",
+    ),
     ("[experiment]\n[grid]\nflow_multiplier = 3.0", "grid.flow_multiplier", "a list"),
-    ("[experiment]\n[sample]\nmethod = 'random'\npoints = 4\nparameters = ['flow_multiplier']", "sample.method", "lhs, sobol"),
-    ("[experiment]\n[sample]\nmethod = 'sobol'\npoints = 6\nparameters = ['flow_multiplier']", "sample.points", "a power of 2"),
+    (
+        "[experiment]\n[sample]\nmethod = 'random'\npoints = 4\nparameters = ['flow_multiplier']",
+        "sample.method",
+        "lhs, sobol",
+    ),
+    (
+        "[experiment]\n[sample]\nmethod = 'sobol'\npoints = 6\nparameters = ['flow_multiplier']",
+        "sample.points",
+        "a power of 2",
+    ),
     ("[experiment]\n[sample]\npoints = 4\nparameters = ['channel_401k']", "sample.channel_401k", "[grid]"),
-    ("[experiment]\n[sample]\npoints = 4\n[sample.ranges]\nflow_multiplier = [8.0, 3.0]", "sample.ranges.flow_multiplier", "low < high"),
-    ("[experiment]\n[sample]\npoints = 4\n[sample.ranges]\nflow_multiplier = [3.0, 900.0]", "sample.ranges.flow_multiplier", "a number from 0 to 150"),
+    (
+        "[experiment]\n[sample]\npoints = 4\n[sample.ranges]\nflow_multiplier = [8.0, 3.0]",
+        "sample.ranges.flow_multiplier",
+        "low < high",
+    ),
+    (
+        "[experiment]\n[sample]\npoints = 4\n[sample.ranges]\nflow_multiplier = [3.0, 900.0]",
+        "sample.ranges.flow_multiplier",
+        "a number from 0 to 150",
+    ),
     ("[experiment]\n[sample]\npoints = 4", "sample.parameters", "declared numeric parameters"),
-    ("[experiment]\n[parameters]\nflow_multiplier = 2.0\n[grid]\nflow_multiplier = [3.0]", "flow_multiplier", "each parameter in one place"),
+    (
+        "[experiment]\n[parameters]\nflow_multiplier = 2.0\n[grid]\nflow_multiplier = [3.0]",
+        "flow_multiplier",
+        "each parameter in one place",
+    ),
     ("[experiment\n", None, "not valid TOML"),
     ("", None, "file is empty"),
     ("[parameters]\nflow_multiplier = 2.0", "experiment", "[experiment] with name"),
@@ -298,9 +370,13 @@ def test_malformed_experiment_files_name_the_key_and_the_allowed_values(tmp_path
 
 def test_cli_refuses_a_malformed_file_in_one_line_and_writes_nothing(tmp_path):
     bad = write(tmp_path, "[experiment]\nreplicates = -1\n", "bad.toml")
-    res = subprocess.run([sys.executable, "-m", "experiments.cli", "batch", str(bad), "--out",
-                          str(tmp_path / "out")], cwd=ROOT, capture_output=True, text=True,
-                         env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "300"})
+    res = subprocess.run(
+        [sys.executable, "-m", "cli.main", "batch", str(bad), "--out", str(tmp_path / "out")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "300"},
+    )
     assert res.returncode == 2
     assert res.stderr.count("\n") == 1 and "Traceback" not in res.stderr
     assert "experiment.replicates" in res.stderr and "an integer from 1 to" in res.stderr
@@ -326,8 +402,14 @@ def test_model_runs_under_mesa_batch_run():
 
     from model.model import Crypto401kModel
 
-    results = mesa.batch_run(Crypto401kModel, {"n_participants": 2000, "n_employers": 100},
-                             rng=[1], max_steps=4, number_processes=1, display_progress=False)
+    results = mesa.batch_run(
+        Crypto401kModel,
+        {"n_participants": 2000, "n_employers": 100},
+        rng=[1],
+        max_steps=4,
+        number_processes=1,
+        display_progress=False,
+    )
     frame = pd.DataFrame(results)
     assert frame["Step"].max() == 4 and "adoption_rate" in frame.columns
     assert (frame["n_participants"] == 2000).all()

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from experiments.cli import app
+from cli.main import app
 from experiments.tuning import calibrate as C
 from experiments.tuning import targets as T
 from experiments.tuning.runs import RunSettings, run_points
@@ -40,25 +40,33 @@ def test_shipped_targets_load_and_name_their_sources():
     targets = T.load_targets(SHIPPED)
     assert len(targets) >= 6
     assert all(t.source and t.tolerance > 0 for t in targets)
-    assert {"annual_review_share", "interest_share", "mean_chosen_allocation"} <= set(T.needed_outputs(targets))
+    assert {"annual_review_share", "interest_share", "mean_chosen_allocation"} <= set(
+        T.needed_outputs(targets)
+    )
 
 
-@pytest.mark.parametrize("text, fragment", [
-    ("", "file is empty"),
-    ("[[target]\nname=1", "not valid TOML"),
-    ("[scenario]\nname='x'", "unknown section [scenario]"),
-    ("title = 'no targets'", "unknown section [title]"),
-    (GOOD.replace('source = "test"', ""), "'inertia.source': missing"),
-    (GOOD.replace('source = "test"', 'source = " "'), "'inertia.source': must name"),
-    (GOOD.replace("annual_review_share@1:2", "annual_revew_share@1:2"), "did you mean 'annual_review_share'"),
-    (GOOD.replace("@1:2", "@2:1"), "bad quarter range"),
-    (GOOD.replace("tolerance = 0.03", "tolerance = 0"), "'inertia.tolerance': must be above 0"),
-    (GOOD.replace("observed = 0.1", "observed = 'ten percent'"), "'inertia.observed': expected a number"),
-    (GOOD + 'kind = "approx"', "'inertia.kind': unknown kind"),
-    (GOOD + "wieght = 2", "did you mean 'weight'"),
-    (GOOD + "weight = -1", "'inertia.weight': must not be negative"),
-    (GOOD + GOOD, "duplicate target name"),
-])
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("", "file is empty"),
+        ("[[target]\nname=1", "not valid TOML"),
+        ("[scenario]\nname='x'", "unknown section [scenario]"),
+        ("title = 'no targets'", "unknown section [title]"),
+        (GOOD.replace('source = "test"', ""), "'inertia.source': missing"),
+        (GOOD.replace('source = "test"', 'source = " "'), "'inertia.source': must name"),
+        (
+            GOOD.replace("annual_review_share@1:2", "annual_revew_share@1:2"),
+            "did you mean 'annual_review_share'",
+        ),
+        (GOOD.replace("@1:2", "@2:1"), "bad quarter range"),
+        (GOOD.replace("tolerance = 0.03", "tolerance = 0"), "'inertia.tolerance': must be above 0"),
+        (GOOD.replace("observed = 0.1", "observed = 'ten percent'"), "'inertia.observed': expected a number"),
+        (GOOD + 'kind = "approx"', "'inertia.kind': unknown kind"),
+        (GOOD + "wieght = 2", "did you mean 'weight'"),
+        (GOOD + "weight = -1", "'inertia.weight': must not be negative"),
+        (GOOD + GOOD, "duplicate target name"),
+    ],
+)
 def test_bad_target_files_get_clear_errors(tmp_path, text, fragment):
     path = _write(tmp_path, text)
     with pytest.raises(InputError) as err:
@@ -73,12 +81,37 @@ def test_missing_targets_file_is_named(tmp_path):
 
 
 def test_loss_is_weighted_squared_error_in_tolerances():
-    a, b, c = T.parse_targets({"target": [
-        {"name": "a", "statistic": "adoption_rate@1", "observed": 0.1, "tolerance": 0.05, "source": "s"},
-        {"name": "b", "statistic": "adoption_rate@0", "observed": 0.01, "tolerance": 0.01,
-         "source": "s", "kind": "upper", "weight": 3.0},
-        {"name": "c", "statistic": "adoption_rate@2", "observed": 0.2, "tolerance": 0.1,
-         "source": "s", "kind": "lower"}]}, "test")
+    a, b, c = T.parse_targets(
+        {
+            "target": [
+                {
+                    "name": "a",
+                    "statistic": "adoption_rate@1",
+                    "observed": 0.1,
+                    "tolerance": 0.05,
+                    "source": "s",
+                },
+                {
+                    "name": "b",
+                    "statistic": "adoption_rate@0",
+                    "observed": 0.01,
+                    "tolerance": 0.01,
+                    "source": "s",
+                    "kind": "upper",
+                    "weight": 3.0,
+                },
+                {
+                    "name": "c",
+                    "statistic": "adoption_rate@2",
+                    "observed": 0.2,
+                    "tolerance": 0.1,
+                    "source": "s",
+                    "kind": "lower",
+                },
+            ]
+        },
+        "test",
+    )
     value, errors = C.loss([a, b, c], {"a": 0.2, "b": 0.005, "c": 0.05})
     assert errors == pytest.approx({"a": 2.0, "b": 0.0, "c": -1.5})  # b inside its upper bound
     assert value == pytest.approx((4.0 + 0.0 + 2.25) / 5.0)
@@ -87,8 +120,14 @@ def test_loss_is_weighted_squared_error_in_tolerances():
 
 
 def _settings(targets, **kw) -> RunSettings:
-    base = dict(scenario="baseline", seeds=(0,), quarters=T.needed_quarters(targets), participants=1500,
-                outputs=T.needed_outputs(targets), fixed={"n_employers": 60})
+    base = dict(
+        scenario="baseline",
+        seeds=(0,),
+        quarters=T.needed_quarters(targets),
+        participants=1500,
+        outputs=T.needed_outputs(targets),
+        fixed={"n_employers": 60},
+    )
     base.update(kw)
     return RunSettings(**base)
 
@@ -96,9 +135,24 @@ def _settings(targets, **kw) -> RunSettings:
 def test_identification_recovers_known_parameters(tmp_path):
     """Targets made by the model itself at known values; a small budget recovers them."""
     truth = {"attention_base": 0.05, "affinity_mean": -0.5}
-    spec = {"target": [
-        {"name": "inertia", "statistic": "annual_review_share@0", "observed": 0.0, "tolerance": 0.005, "source": "model"},
-        {"name": "interest", "statistic": "interest_share@0", "observed": 0.0, "tolerance": 0.01, "source": "model"}]}
+    spec = {
+        "target": [
+            {
+                "name": "inertia",
+                "statistic": "annual_review_share@0",
+                "observed": 0.0,
+                "tolerance": 0.005,
+                "source": "model",
+            },
+            {
+                "name": "interest",
+                "statistic": "interest_share@0",
+                "observed": 0.0,
+                "tolerance": 0.01,
+                "source": "model",
+            },
+        ]
+    }
     targets = T.parse_targets(spec, "identification")
     settings = _settings(targets)
     (tables,), _ = run_points([truth], settings, tmp_path / "truth", prefix="truth")
@@ -114,8 +168,20 @@ def test_identification_recovers_known_parameters(tmp_path):
 
 
 def test_stopped_calibration_resumes_without_repeating_trials(tmp_path):
-    targets = T.parse_targets({"target": [{"name": "x", "statistic": "adoption_rate@1", "observed": 0.3,
-                                           "tolerance": 0.1, "source": "s"}]}, "t")
+    targets = T.parse_targets(
+        {
+            "target": [
+                {
+                    "name": "x",
+                    "statistic": "adoption_rate@1",
+                    "observed": 0.3,
+                    "tolerance": 0.1,
+                    "source": "s",
+                }
+            ]
+        },
+        "t",
+    )
     dims = parse_space(["attention_base=0:1"])
     settings = _settings(targets)
     seen: list[float] = []
@@ -142,25 +208,56 @@ def test_stopped_calibration_resumes_without_repeating_trials(tmp_path):
     done = C.completed(study)
     assert len(done) == 6 and [t.params["attention_base"] for t in done][:3] == first
     # the same folder with other targets is refused rather than mixed
-    other = T.parse_targets({"target": [{"name": "y", "statistic": "adoption_rate@1", "observed": 0.3,
-                                         "tolerance": 0.1, "source": "s"}]}, "t")
+    other = T.parse_targets(
+        {
+            "target": [
+                {
+                    "name": "y",
+                    "statistic": "adoption_rate@1",
+                    "observed": 0.3,
+                    "tolerance": 0.1,
+                    "source": "s",
+                }
+            ]
+        },
+        "t",
+    )
     with pytest.raises(InputError, match="other targets"):
         C.calibrate(other, dims, settings, tmp_path, trials=7, evaluate=fake)
 
 
 def test_cli_calibrate_writes_a_runnable_scenario_and_resumes(tmp_path):
-    targets = _write(tmp_path, GOOD + """
+    targets = _write(
+        tmp_path,
+        GOOD
+        + """
 [[target]]
 name = "interest"
 statistic = "interest_share@0"
 observed = 0.25
 tolerance = 0.05
 source = "test"
-""")
+""",
+    )
     out, scen = tmp_path / "cal", tmp_path / "calibrated.toml"
-    args = ["calibrate", str(targets), "--out", str(out), "--params", "attention_base=0.01:0.08,affinity_mean=-2:0",
-            "--trials", "3", "--seeds", "1", "--participants", "1000", "--set", "n_employers=40",
-            "--save-scenario", str(scen)]
+    args = [
+        "calibrate",
+        str(targets),
+        "--out",
+        str(out),
+        "--params",
+        "attention_base=0.01:0.08,affinity_mean=-2:0",
+        "--trials",
+        "3",
+        "--seeds",
+        "1",
+        "--participants",
+        "1000",
+        "--set",
+        "n_employers=40",
+        "--save-scenario",
+        str(scen),
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     fit = pd.read_csv(out / "fit.csv")

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from experiments.cli import app
+from cli.main import app
 from model import scenarios
 from model.errors import InputError
 from model.outputs import OUTPUTS
@@ -20,8 +20,9 @@ SMALL = ["--participants", "2000", "--set", "n_employers=100"]
 
 def cli(*args: str) -> subprocess.CompletedProcess:
     """The real console command in a fresh process."""
-    return subprocess.run([sys.executable, "-m", "experiments.cli", *args], capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", *args], capture_output=True, text=True, timeout=300
+    )
 
 
 def test_run_writes_the_three_files_with_the_output_columns(tmp_path):
@@ -37,7 +38,8 @@ def test_run_writes_the_three_files_with_the_output_columns(tmp_path):
     assert summary["parameters"]["n_employers"] == 100
     assert summary["versions"]["mesa"] == "3.5.1"
     assert summary["headline"]["cumulative_net_flow_usd_q4"] == pytest.approx(
-        table["cumulative_net_flow_usd"].iloc[4])
+        table["cumulative_net_flow_usd"].iloc[4]
+    )
     png = (out / "dashboard.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
     assert "2027Q1" in res.stdout  # the printed table
@@ -52,15 +54,21 @@ def test_same_seed_gives_identical_files_in_separate_processes(tmp_path):
     assert (a / "quarters.csv").read_bytes() != (c / "quarters.csv").read_bytes()
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--set", "flow_multiplier=1000"], "'flow_multiplier': 1000.0 is out of range (allowed: a number from 0 to 150)"),
-    (["--set", "flow_multipler=5"], "did you mean 'flow_multiplier'"),
-    (["--set", "channel_401k=maybe"], "expected true or false"),
-    (["--set", "crash_quarter"], "expected name=value"),
-    (["--scenario", "crashh"], "unknown scenario; did you mean 'crash'"),
-    (["--quarters", "0"], "'--quarters': 0 is out of range"),
-    (["--participants", "0"], "'n_participants': 0 is out of range"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (
+            ["--set", "flow_multiplier=1000"],
+            "'flow_multiplier': 1000.0 is out of range (allowed: a number from 0 to 150)",
+        ),
+        (["--set", "flow_multipler=5"], "did you mean 'flow_multiplier'"),
+        (["--set", "channel_401k=maybe"], "expected true or false"),
+        (["--set", "crash_quarter"], "expected name=value"),
+        (["--scenario", "crashh"], "unknown scenario; did you mean 'crash'"),
+        (["--quarters", "0"], "'--quarters': 0 is out of range"),
+        (["--participants", "0"], "'n_participants': 0 is out of range"),
+    ],
+)
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, args, message):
     out = tmp_path / "never"
     res = CliRunner().invoke(app, ["run", *args, "--out", str(out)])
@@ -86,17 +94,20 @@ def test_every_shipped_scenario_loads():
         assert spec.description and spec.parameters()
 
 
-@pytest.mark.parametrize("text,message", [
-    ("", "file is empty"),
-    ("[parameters]\nflow_multiplier = 'high'\n", "'flow_multiplier': expected a number, got 'high'"),
-    ("[parameters]\nflow_multiplier = 200\n", "out of range (allowed: a number from 0 to 150)"),
-    ("[parameters]\nimitaton_strength = 0.1\n", "did you mean 'imitation_strength'"),
-    ("[paramters]\n", "unknown section [paramters]; did you mean 'parameters'"),
-    ("[scenario]\nnmae = 'x'\n", "'scenario.nmae': unknown key in [scenario]; did you mean 'name'"),
-    ("[run]\nquarters = 0\n", "'run.quarters'"),
-    ("[parameters\n", "not valid TOML"),
-    ("[scenario]\nextends = 'nope'\n", "unknown scenario"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("", "file is empty"),
+        ("[parameters]\nflow_multiplier = 'high'\n", "'flow_multiplier': expected a number, got 'high'"),
+        ("[parameters]\nflow_multiplier = 200\n", "out of range (allowed: a number from 0 to 150)"),
+        ("[parameters]\nimitaton_strength = 0.1\n", "did you mean 'imitation_strength'"),
+        ("[paramters]\n", "unknown section [paramters]; did you mean 'parameters'"),
+        ("[scenario]\nnmae = 'x'\n", "'scenario.nmae': unknown key in [scenario]; did you mean 'name'"),
+        ("[run]\nquarters = 0\n", "'run.quarters'"),
+        ("[parameters\n", "not valid TOML"),
+        ("[scenario]\nextends = 'nope'\n", "unknown scenario"),
+    ],
+)
 def test_malformed_scenario_files_are_refused_with_file_and_key(tmp_path, text, message):
     path = tmp_path / "my.toml"
     path.write_text(text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from experiments import odd_tables
+from experiments.reports import odd_tables
 from model import parameters as P
 
 FIX = f"docs/ODD.md parameter tables are stale: run `{odd_tables.FIX_COMMAND}` and commit docs/ODD.md"
@@ -25,20 +25,21 @@ def test_every_parameter_in_exactly_one_table(committed):
     repeated = sorted({n for n in names if names.count(n) > 1})
     unknown = sorted(set(names) - set(P.PARAMETERS))
     assert not missing and not repeated and not unknown, (
-        f"missing {missing}, repeated {repeated}, undeclared {unknown}; {FIX}")
+        f"missing {missing}, repeated {repeated}, undeclared {unknown}; {FIX}"
+    )
 
 
 def test_every_group_has_its_own_prose_section(committed):
     """A group placed automatically (no prose yet) is flagged, so its submodel gets described."""
     assert "not yet described in prose" not in committed, (
-        "docs/ODD.md has a parameter group without a submodel description: write its section")
+        "docs/ODD.md has a parameter group without a submodel description: write its section"
+    )
 
 
 def test_stale_default_is_detected(committed, monkeypatch):
     """Changing a default in the declaration changes the rendered document."""
     p = P.PARAMETERS["attention_base"]
-    monkeypatch.setitem(P.PARAMETERS, "attention_base",
-                        P.Parameter(**{**vars(p), "default": 0.05}))
+    monkeypatch.setitem(P.PARAMETERS, "attention_base", P.Parameter(**{**vars(p), "default": 0.05}))
     rendered = odd_tables.render(committed)
     assert rendered != committed
     assert "| `attention_base` * | per quarter | 0.05 |" in rendered
@@ -63,4 +64,5 @@ def test_readme_outputs_table_lists_every_output():
     text = odd_tables.README_PATH.read_text()
     assert "<!-- BEGIN OUTPUTS -->" in text
     assert odd_tables.render_readme(text) == text, (
-        f"README.md outputs table is stale: run `{odd_tables.FIX_COMMAND}` and commit README.md")
+        f"README.md outputs table is stale: run `{odd_tables.FIX_COMMAND}` and commit README.md"
+    )

@@ -42,8 +42,20 @@ def test_one_participant(n_employers):
 
 def test_one_quarter_from_the_command_line(tmp_path):
     out = tmp_path / "out"
-    result = invoke(["run", "--quarters", "1", "--participants", "300", "--set", "n_employers=30",
-                     "--out", str(out), "--no-dashboard"])
+    result = invoke(
+        [
+            "run",
+            "--quarters",
+            "1",
+            "--participants",
+            "300",
+            "--set",
+            "n_employers=30",
+            "--out",
+            str(out),
+            "--no-dashboard",
+        ]
+    )
     assert result.code == 0, result.stderr
     rows = (out / "quarters.csv").read_text().strip().splitlines()
     assert len(rows) == 3  # header, quarter 0, quarter 1
@@ -77,8 +89,15 @@ def test_no_plan_ever_offering():
 
 def test_ninety_nine_percent_crash_in_one_quarter():
     # No exogenous noise, no 401(k) impact: the crash quarter alone takes 99% of the price.
-    _m, table = run(crash_quarter=3, crash_depth=0.99, crash_quarters=1, crypto_vol_annual=0.0,
-                    crypto_drift_annual=0.0, flow_multiplier=0.0, initial_offering_share=1.0)
+    _m, table = run(
+        crash_quarter=3,
+        crash_depth=0.99,
+        crash_quarters=1,
+        crypto_vol_annual=0.0,
+        crypto_drift_annual=0.0,
+        flow_multiplier=0.0,
+        initial_offering_share=1.0,
+    )
     price = table["price_index"]
     assert price.iloc[3] / price.iloc[2] == pytest.approx(0.01, rel=1e-9)
     assert table["max_drawdown"].iloc[3] == pytest.approx(0.99, rel=1e-9)

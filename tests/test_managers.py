@@ -27,7 +27,7 @@ def test_every_employer_has_a_recordkeeper_and_refusers_never_sell(baseline):
     m, _ = baseline
     managers = list(m.agents_by_type[AssetManager])
     assert len(managers) == m.params["n_managers"]
-    assert all(e.recordkeeper in managers for e in m.employer_list)
+    assert all(e.recordkeeper in managers for e in m.employers)
     assert sum(x.refuses for x in managers) == round(m.params["manager_refusal_share"] * len(managers))
     assert all(not x.fees and x.sleeve == 0 for x in managers if x.refuses)
 
@@ -42,19 +42,19 @@ def test_the_2022_precedent_sells_at_quarter_0():
 
 def test_plans_offer_only_what_a_manager_sells(baseline):
     m, _ = baseline
-    for e in m.employer_list:
+    for e in m.employers:
         if e.offer is None:
             continue
-        seller = m.products._by_id[e.offer.manager]
+        seller = m.products.managers[e.offer.manager]
         assert e.offer.product in seller.fees
         assert (seller is e.recordkeeper) != e.offer.switching
 
 
 def test_a_prohibitive_switching_cost_keeps_plans_with_their_recordkeeper():
     m, _ = run(seed=1, switching_cost=20.0)
-    offering = [e for e in m.employer_list if e.offer is not None]
+    offering = [e for e in m.employers if e.offer is not None]
     assert offering
-    assert all(e.offer.manager == e.recordkeeper.unique_id for e in offering)
+    assert all(e.offer.manager == e.recordkeeper.index for e in offering)
 
 
 def test_nobody_offers_crypto_when_every_manager_refuses():
@@ -70,11 +70,11 @@ def test_fees_fall_with_the_number_of_sellers():
     for k in range(len(pm.managers)):
         for x in pm.managers:
             x.fees.pop("spot_bitcoin_fund", None)
-        for x in pm.managers[:k + 1]:
+        for x in pm.managers[: k + 1]:
             x.fees["spot_bitcoin_fund"] = 0.005
         fees.append(pm.competitive_fee("spot_bitcoin_fund"))
     assert fees[0] == pytest.approx(m.params["product_fee"])
-    assert all(a > b for a, b in zip(fees, fees[1:]))
+    assert all(a > b for a, b in zip(fees, fees[1:], strict=False))
     assert m.params["fee_floor"] < fees[-1] < 0.0035  # toward the 0.20-0.25% ETF fee war
 
 
@@ -121,6 +121,12 @@ def test_fraud_books_losses_and_the_identity_still_holds():
     assert t["scandal_salience"].iloc[6] == pytest.approx(0.5)
     assert t["litigation_risk"].iloc[6] > t["litigation_risk"].iloc[5]
     change = t["crypto_aum_usd"].diff().iloc[1:]
-    booked = (t["contributions_to_crypto_usd"] + t["purchases_usd"] - t["sales_usd"]
-              + t["crypto_returns_usd"] - t["withdrawals_usd"] - t["fraud_losses_usd"]).iloc[1:]
+    booked = (
+        t["contributions_to_crypto_usd"]
+        + t["purchases_usd"]
+        - t["sales_usd"]
+        + t["crypto_returns_usd"]
+        - t["withdrawals_usd"]
+        - t["fraud_losses_usd"]
+    ).iloc[1:]
     assert np.allclose(change, booked, rtol=1e-9, atol=1e-3 * t["crypto_aum_usd"].max() * 1e-6)

@@ -6,13 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from agents.participant import rule as rules
+from agents.participant.population import AGE_BANDS, VANGUARD_MEAN_BALANCE
 from model import parameters as P
-from model import participant_rules as rules
 from model.errors import InputError
 from model.model import Crypto401kModel
 from model.outputs import OUTPUTS
 from model.plan_sizes import PARTICIPANT_SHARE
-from model.population import AGE_BANDS, VANGUARD_MEAN_BALANCE
 
 SMALL = {"n_participants": 3000, "n_employers": 150}
 
@@ -37,17 +37,27 @@ def assert_accounting(table: pd.DataFrame) -> None:
     """Crypto AUM change = contributions + purchases - sales + returns - withdrawals (- fraud losses)."""
     aum = table["crypto_aum_usd"].to_numpy()
     change = np.diff(aum)
-    parts = (table["contributions_to_crypto_usd"] + table["purchases_usd"] - table["sales_usd"]
-             + table["crypto_returns_usd"] - table["withdrawals_usd"])
+    parts = (
+        table["contributions_to_crypto_usd"]
+        + table["purchases_usd"]
+        - table["sales_usd"]
+        + table["crypto_returns_usd"]
+        - table["withdrawals_usd"]
+    )
     if "fraud_losses_usd" in table.columns:
         parts = parts - table["fraud_losses_usd"]
     scale = max(aum.max(), 1.0)
     np.testing.assert_allclose(change, parts.to_numpy()[1:], rtol=0, atol=1e-9 * scale)
-    flow = (table["contributions_to_crypto_usd"] + table["purchases_usd"] - table["sales_usd"]
-            - table["withdrawals_usd"])
+    flow = (
+        table["contributions_to_crypto_usd"]
+        + table["purchases_usd"]
+        - table["sales_usd"]
+        - table["withdrawals_usd"]
+    )
     np.testing.assert_allclose(table["net_flow_usd"], flow, rtol=0, atol=1e-9 * scale)
-    np.testing.assert_allclose(table["cumulative_net_flow_usd"], table["net_flow_usd"].cumsum(),
-                               rtol=1e-12, atol=1e-9 * scale)
+    np.testing.assert_allclose(
+        table["cumulative_net_flow_usd"], table["net_flow_usd"].cumsum(), rtol=1e-12, atol=1e-9 * scale
+    )
 
 
 @pytest.mark.parametrize("which", ["baseline", "crash"])
@@ -68,9 +78,17 @@ def test_shares_bounded_no_nan_no_negative(baseline, crash):
     for m, table in (baseline, crash):
         numeric = table.select_dtypes("number")
         assert np.isfinite(numeric.to_numpy()).all()
-        for col in ("adoption_rate", "active_adoption_rate", "default_adoption_rate",
-                    "plans_offering_share", "participants_offered_share",
-                    "crypto_share_of_401k_assets", "drawdown", "max_drawdown", "clarity"):
+        for col in (
+            "adoption_rate",
+            "active_adoption_rate",
+            "default_adoption_rate",
+            "plans_offering_share",
+            "participants_offered_share",
+            "crypto_share_of_401k_assets",
+            "drawdown",
+            "max_drawdown",
+            "clarity",
+        ):
             assert table[col].between(0.0, 1.0).all(), col
         assert (table["active_adoption_rate"] <= table["adoption_rate"] + 1e-12).all()
         pop = m.population
@@ -89,8 +107,10 @@ def test_same_seed_same_output_and_different_seeds_differ():
     assert not a["adoption_rate"].equals(c["adoption_rate"])
 
 
-@pytest.mark.parametrize("name,share,expected", [
-    ("static_1pct", 0.01, 87e9), ("static_2_5pct", 0.025, 217.5e9), ("static_5pct", 0.05, 435e9)])
+@pytest.mark.parametrize(
+    "name,share,expected",
+    [("static_1pct", 0.01, 87e9), ("static_2_5pct", 0.025, 217.5e9), ("static_5pct", 0.05, 435e9)],
+)
 def test_static_scenarios_reproduce_seed_arithmetic(name, share, expected):
     m, table = run(name, quarters=8)
     q0 = table.iloc[0]
@@ -124,7 +144,7 @@ def test_initial_population_matches_calibration():
         assert np.median(raw[band]) == pytest.approx(median, rel=0.20), (lo, hi)
         assert np.mean(pop.deferral[band]) == pytest.approx(deferral, rel=0.10), (lo, hi)
     # Participants by plan-size segment (PLANSPONSOR 2025): within 5 points.
-    seg = np.array([e.segment for e in m.employer_list])[pop.employer]
+    seg = np.array([e.segment for e in m.employers])[pop.employer]
     shares = np.bincount(seg, minlength=3) / pop.n
     np.testing.assert_allclose(shares, PARTICIPANT_SHARE, atol=0.05)
     # Before the order crypto was "substantially less than 1%" (GAO-25-106161).
@@ -144,12 +164,17 @@ def test_no_adoption_while_no_plan_offers():
 def test_no_401k_has_no_flow_and_same_exogenous_market(baseline):
     m_base, base = baseline
     m, table = run("no_401k", 40)
-    for col in ("net_flow_usd", "cumulative_net_flow_usd", "crypto_aum_usd", "flow_price_impact",
-                "adoption_rate"):
+    for col in (
+        "net_flow_usd",
+        "cumulative_net_flow_usd",
+        "crypto_aum_usd",
+        "flow_price_impact",
+        "adoption_rate",
+    ):
         assert (table[col] == 0).all(), col
     # Common random numbers: the exogenous path is the same as in the baseline run with that seed.
     np.testing.assert_array_equal(table["price_index"], base["price_index_no_401k"])
-    assert (base["flow_price_impact"].iloc[-1] != 0)
+    assert base["flow_price_impact"].iloc[-1] != 0
 
 
 def test_more_flow_multiplier_more_impact():
@@ -190,13 +215,23 @@ def test_bulk_rule_equals_the_per_agent_rule():
     n = 500
     k = rules.Coefficients.from_params(P.defaults())
     env = rules.Market(trailing_return=0.4, drawdown=0.5, clarity=0.6, news=0.1)
-    cols = dict(affinity=rng.normal(-0.5, 1, n), trend_trait=rng.lognormal(0, .5, n),
-                attentiveness=rng.lognormal(0, .8, n), loss_aversion=1 + rng.lognormal(0, .5, n),
-                risk_target=rng.uniform(0.01, 0.1, n), alloc=rng.uniform(0, 0.1, n),
-                holds=rng.random(n) < 0.5, offered=rng.random(n) < 0.8, cap=rng.uniform(0.05, 0.2, n),
-                fee=rng.uniform(0.002, 0.009, n), cue=rng.integers(0, 3, n).astype(float),
-                peer_share=rng.random(n), u_attend=rng.random(n), u_move=rng.random(n),
-                u_panic=rng.random(n))
+    cols = dict(
+        affinity=rng.normal(-0.5, 1, n),
+        trend_trait=rng.lognormal(0, 0.5, n),
+        attentiveness=rng.lognormal(0, 0.8, n),
+        loss_aversion=1 + rng.lognormal(0, 0.5, n),
+        risk_target=rng.uniform(0.01, 0.1, n),
+        alloc=rng.uniform(0, 0.1, n),
+        holds=rng.random(n) < 0.5,
+        offered=rng.random(n) < 0.8,
+        cap=rng.uniform(0.05, 0.2, n),
+        fee=rng.uniform(0.002, 0.009, n),
+        cue=rng.integers(0, 3, n).astype(float),
+        peer_share=rng.random(n),
+        u_attend=rng.random(n),
+        u_move=rng.random(n),
+        u_panic=rng.random(n),
+    )
     bulk = rules.decide(**cols, env=env, k=k)
     assert bulk[2].any() and (bulk[0] > 0).any()  # some panic, some hold
     for i in range(n):
@@ -208,11 +243,11 @@ def test_bulk_rule_equals_the_per_agent_rule():
 def test_participant_agents_read_their_rows(baseline):
     m, _ = baseline
     pop = m.population
-    agent = m.participants[10]
+    agent = pop.agent[10]
     assert agent.age == pop.age[10] and agent.employer == pop.employer[10]
     assert agent.balance == pytest.approx(pop.balance[10])
     assert len(m.participants) == pop.n
     retired = [a for a in m.agents if getattr(a, "row", 0) is None]
     assert not retired  # retired agents leave the model
     assert any(p.entered > 0 for p in m.participants)  # entrants replaced retirees
-    agent.step()  # the per-agent rule runs on the handle
+    agent.decide()  # the per-agent rule runs on the handle

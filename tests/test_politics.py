@@ -7,8 +7,15 @@ import pytest
 
 from model import calendar
 from model.model import Crypto401kModel
-from model.politics import (HOUSE, SENATE, at_least, bill_outcome, chamber_passes, next_election,
-                            pass_probability)
+from model.politics import (
+    HOUSE,
+    SENATE,
+    at_least,
+    bill_outcome,
+    chamber_passes,
+    next_election,
+    pass_probability,
+)
 
 SMALL = dict(n_participants=3000, n_employers=200)
 
@@ -33,17 +40,20 @@ def test_chamber_majorities_and_two_thirds():
     assert chamber_passes(67, 100, two_thirds=True) and not chamber_passes(66, 100, two_thirds=True)
 
 
-@pytest.mark.parametrize("kind, hy, sy, admin, expected", [
-    ("crackdown_tighten", 218, 51, -0.5, (True, "signed")),
-    ("crackdown_tighten", 217, 90, -0.5, (False, "failed in the House")),
-    ("crackdown_tighten", 400, 50, -0.5, (False, "failed in the Senate")),
-    ("crackdown_tighten", 250, 60, 0.5, (False, "vetoed")),  # friendly administration vetoes
-    ("crackdown_ban", 290, 67, 0.5, (True, "veto overridden")),
-    ("crackdown_ban", 290, 66, 0.5, (False, "vetoed")),
-    ("protection", 218, 51, 0.0, (True, "signed")),  # a neutral administration signs protection
-    ("protection", 300, 70, -0.1, (True, "veto overridden")),
-    ("protection", 280, 70, -0.1, (False, "vetoed")),
-])
+@pytest.mark.parametrize(
+    "kind, hy, sy, admin, expected",
+    [
+        ("crackdown_tighten", 218, 51, -0.5, (True, "signed")),
+        ("crackdown_tighten", 217, 90, -0.5, (False, "failed in the House")),
+        ("crackdown_tighten", 400, 50, -0.5, (False, "failed in the Senate")),
+        ("crackdown_tighten", 250, 60, 0.5, (False, "vetoed")),  # friendly administration vetoes
+        ("crackdown_ban", 290, 67, 0.5, (True, "veto overridden")),
+        ("crackdown_ban", 290, 66, 0.5, (False, "vetoed")),
+        ("protection", 218, 51, 0.0, (True, "signed")),  # a neutral administration signs protection
+        ("protection", 300, 70, -0.1, (True, "veto overridden")),
+        ("protection", 280, 70, -0.1, (False, "vetoed")),
+    ],
+)
 def test_bill_outcome_combines_chambers_and_the_veto(kind, hy, sy, admin, expected):
     assert bill_outcome(kind, hy, sy, admin) == expected
 
@@ -85,7 +95,7 @@ def test_members_vote_and_a_passed_crackdown_is_enacted():
     record = pol.vote_on("crackdown_ban", m.quarter)
     assert record.endswith("signed") and pol.law == "crackdown"
     assert m.regulation.status == "rescinded" and m.products.banned
-    assert all(m.products.offer_for(e) is None for e in m.employer_list)
+    assert all(m.products.offer_for(e) is None for e in m.employers)
 
 
 # --- elections
@@ -168,7 +178,7 @@ def test_hostile_turn_rescinds_the_rule_and_plans_stop_adding():
     after = t.iloc[15:]
     assert (after["rule_status"] == "rescinded").all() and (after["clarity"] == 0.1).all()
     assert (after["plans_offering_share"].diff().dropna() <= 0).all()
-    assert not any(e.offered_since is not None and e.offered_since >= 15 for e in m.employer_list)
+    assert not any(e.offered_since is not None and e.offered_since >= 15 for e in m.employers)
 
 
 def test_a_codified_safe_harbour_survives_a_hostile_turn():

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from invariants import run_checked
+
 from model import parameters as P
 from model import scenarios
 
@@ -46,14 +46,13 @@ def overrides() -> st.SearchStrategy[dict]:
     return st.fixed_dictionaries(RESOLUTION, optional=optional)
 
 
-@given(scenario=st.sampled_from(scenarios.available()), seed=st.integers(0, 2 ** 32 - 1),
-       over=overrides())
+@given(scenario=st.sampled_from(scenarios.available()), seed=st.integers(0, 2**32 - 1), over=overrides())
 def test_random_valid_parameters_keep_every_invariant(scenario, seed, over):
     run_checked(scenario, seed, over)
 
 
 @settings(max_examples=max(2, settings.default.max_examples // 10))
-@given(seed=st.integers(0, 2 ** 32 - 1), n=st.integers(1, 1000))
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 1000))
 def test_every_shipped_scenario_keeps_every_invariant(seed, n):
     for name in scenarios.available():
         run_checked(name, seed, {"n_participants": n, "n_employers": 40})

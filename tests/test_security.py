@@ -16,18 +16,38 @@ import pytest
 from toml_fuzz import invoke
 
 REPO = Path(__file__).resolve().parent.parent
-SOURCES = [p for d in ("model", "agents", "experiments", "benchmarks") for p in (REPO / d).rglob("*.py")]
+SOURCES = [
+    p
+    for d in ("model", "agents", "experiments", "cli", "viz", "benchmarks")
+    for p in (REPO / d).rglob("*.py")
+]
 SOURCES += [p for p in REPO.glob("*.py")]
 SMALL_RUN = ["--participants", "60", "--quarters", "2", "--set", "n_employers=12", "--no-dashboard"]
 
 # (module or None for a builtin, function) pairs that run code or rebuild objects from bytes.
 FORBIDDEN = {
-    (None, "eval"), (None, "exec"), (None, "compile"), (None, "__import__"),
-    ("pickle", "load"), ("pickle", "loads"), ("cPickle", "load"), ("cPickle", "loads"),
-    ("marshal", "load"), ("marshal", "loads"), ("shelve", "open"), ("dill", "load"),
-    ("dill", "loads"), ("cloudpickle", "load"), ("cloudpickle", "loads"), ("joblib", "load"),
-    ("yaml", "load"), ("yaml", "unsafe_load"), ("yaml", "full_load"), ("pd", "read_pickle"),
-    ("pandas", "read_pickle"), ("os", "system"),
+    (None, "eval"),
+    (None, "exec"),
+    (None, "compile"),
+    (None, "__import__"),
+    ("pickle", "load"),
+    ("pickle", "loads"),
+    ("cPickle", "load"),
+    ("cPickle", "loads"),
+    ("marshal", "load"),
+    ("marshal", "loads"),
+    ("shelve", "open"),
+    ("dill", "load"),
+    ("dill", "loads"),
+    ("cloudpickle", "load"),
+    ("cloudpickle", "loads"),
+    ("joblib", "load"),
+    ("yaml", "load"),
+    ("yaml", "unsafe_load"),
+    ("yaml", "full_load"),
+    ("pd", "read_pickle"),
+    ("pandas", "read_pickle"),
+    ("os", "system"),
 }
 
 
@@ -48,16 +68,21 @@ def _forbidden_calls(path: Path) -> list[str]:
         if pair in FORBIDDEN:
             found.append(f"{where}:{node.lineno} {'.'.join(x for x in pair if x)}")
         # numpy's load only unpickles when asked to
-        if pair[1] == "load" and pair[0] in ("np", "numpy") and any(
+        if (
+            pair[1] == "load"
+            and pair[0] in ("np", "numpy")
+            and any(
                 k.arg == "allow_pickle" and not (isinstance(k.value, ast.Constant) and k.value.value is False)
-                for k in node.keywords):
+                for k in node.keywords
+            )
+        ):
             found.append(f"{where}:{node.lineno} numpy.load(allow_pickle=...)")
     return found
 
 
 def test_sources_are_found():
     names = {p.name for p in SOURCES}
-    assert {"parameters.py", "scenarios.py", "cli.py", "single_run.py"} <= names
+    assert {"parameters.py", "main.py", "page.py", "single_run.py", "rule.py"} <= names
 
 
 def test_no_source_executes_or_unpickles_input():
@@ -67,13 +92,15 @@ def test_no_source_executes_or_unpickles_input():
 
 def test_the_scanner_catches_what_it_should(tmp_path):
     bad = tmp_path / "probe.py"
-    bad.write_text("import pickle, yaml\nx = eval('1')\npickle.loads(b'')\nyaml.load('a')\n"
-                   "np.load('f.npy', allow_pickle=True)\nyaml.safe_load('a')\n")
+    bad.write_text(
+        "import pickle, yaml\nx = eval('1')\npickle.loads(b'')\nyaml.load('a')\n"
+        "np.load('f.npy', allow_pickle=True)\nyaml.safe_load('a')\n"
+    )
     assert len(_forbidden_calls(bad)) == 4
 
 
 def test_viz_listens_on_localhost_by_default(monkeypatch):
-    viz = pytest.importorskip("experiments.viz")
+    viz = pytest.importorskip("cli.viz")
     calls = []
     monkeypatch.setattr(viz.subprocess, "call", lambda cmd, **kw: calls.append(cmd) or 0)
     result = invoke(["viz", "--port", "0"])
@@ -92,7 +119,9 @@ def test_out_folder_and_its_parents_are_created(tmp_path):
     assert {p.name for p in out.iterdir()} == {"quarters.csv", "summary.json"}
     # Nothing was written outside --out.
     assert {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()} == {
-        "a/b/c/quarters.csv", "a/b/c/summary.json"}
+        "a/b/c/quarters.csv",
+        "a/b/c/summary.json",
+    }
 
 
 def test_symlinks_at_output_names_are_replaced_not_followed(tmp_path):

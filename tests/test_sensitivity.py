@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from experiments.cli import app
+from cli.main import app
 from experiments.tuning import moments
 from experiments.tuning.sensitivity import run_sensitivity
 from experiments.tuning.space import Dimension, parse_space
@@ -20,9 +20,14 @@ runner = CliRunner()
 
 
 def _table(values):
-    return pd.DataFrame({"quarter": range(len(values)), "adoption_rate": values,
-                         "active_adoption_rate": values,
-                         "participants_offered_share": [0.0] + [0.5] * (len(values) - 1)})
+    return pd.DataFrame(
+        {
+            "quarter": range(len(values)),
+            "adoption_rate": values,
+            "active_adoption_rate": values,
+            "participants_offered_share": [0.0] + [0.5] * (len(values) - 1),
+        }
+    )
 
 
 def test_statistic_reads_a_quarter_a_window_or_the_last_quarter():
@@ -34,7 +39,9 @@ def test_statistic_reads_a_quarter_a_window_or_the_last_quarter():
     # derived ratio: undefined where nobody is offered, averaged over seeds where defined
     up = moments.parse("uptake_when_offered@0")
     assert math.isnan(up.of_runs([t, t]))
-    assert moments.parse("uptake_when_offered@4").of_runs([t, _table([0, 0, 0, 0, 0.2])]) == pytest.approx(0.6)
+    assert moments.parse("uptake_when_offered@4").of_runs([t, _table([0, 0, 0, 0, 0.2])]) == pytest.approx(
+        0.6
+    )
 
 
 @pytest.mark.parametrize("text", ["adoption_rat@3", "adoption_rate@4:2", "adoption_rate@x", "date@1", "@3"])
@@ -87,19 +94,27 @@ def test_space_defaults_to_behavioural_and_checks_ranges():
     assert "attention_base" in [d.name for d in dims] and "n_participants" not in [d.name for d in dims]
     (d,) = parse_space(["attention_base=0.01:0.05"])
     assert (d.low, d.high) == (0.01, 0.05)
-    for bad in (["attention_base=0.5:0.1"], ["attention_base=0:7"], ["channel_401k"], ["nope"],
-                ["attention_base=0.1"]):
+    for bad in (
+        ["attention_base=0.5:0.1"],
+        ["attention_base=0:7"],
+        ["channel_401k"],
+        ["nope"],
+        ["attention_base=0.1"],
+    ):
         with pytest.raises(InputError):
             parse_space(bad)
 
 
-@pytest.mark.parametrize("args", [
-    ["--outcome", "adoptin_rate@4"],
-    ["--outcome", "adoption_rate@4", "--method", "fast"],
-    ["--outcome", "adoption_rate@4", "--params", "attention_base,bogus"],
-    ["--outcome", "adoption_rate@4", "--method", "sobol", "--samples", "10"],
-    ["--outcome", "adoption_rate@4", "--set", "attention_base=0.1"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--outcome", "adoptin_rate@4"],
+        ["--outcome", "adoption_rate@4", "--method", "fast"],
+        ["--outcome", "adoption_rate@4", "--params", "attention_base,bogus"],
+        ["--outcome", "adoption_rate@4", "--method", "sobol", "--samples", "10"],
+        ["--outcome", "adoption_rate@4", "--set", "attention_base=0.1"],
+    ],
+)
 def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, args):
     out = tmp_path / "sa"
     result = runner.invoke(app, ["sensitivity", "--out", str(out), "--participants", "500", *args])
@@ -110,10 +125,27 @@ def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, args):
 
 def test_cli_morris_runs_the_real_model(tmp_path):
     out = tmp_path / "sa"
-    args = ["sensitivity", "--method", "morris", "--outcome", "interest_share@0:2", "--out", str(out),
-            "--params", "affinity_mean=-2:0,target_allocation,fee_sensitivity=0:2",
-            "--samples", "3", "--seeds", "1", "--participants", "800", "--set", "n_employers=40",
-            "--workers", "1"]
+    args = [
+        "sensitivity",
+        "--method",
+        "morris",
+        "--outcome",
+        "interest_share@0:2",
+        "--out",
+        str(out),
+        "--params",
+        "affinity_mean=-2:0,target_allocation,fee_sensitivity=0:2",
+        "--samples",
+        "3",
+        "--seeds",
+        "1",
+        "--participants",
+        "800",
+        "--set",
+        "n_employers=40",
+        "--workers",
+        "1",
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     indices = pd.read_csv(out / "indices.csv")

@@ -21,8 +21,18 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def specs(n: int = 4, name: str = "s") -> list[RunSpec]:
-    return [RunSpec(f"baseline.r{i}", "baseline", {"n_employers": 100}, derive_seed(name, i), 3,
-                    2000, ("adoption_rate", "price_index")) for i in range(n)]
+    return [
+        RunSpec(
+            f"baseline.r{i}",
+            "baseline",
+            {"n_employers": 100},
+            derive_seed(name, i),
+            3,
+            2000,
+            ("adoption_rate", "price_index"),
+        )
+        for i in range(n)
+    ]
 
 
 def rows(path: Path) -> pd.DataFrame:
@@ -40,6 +50,7 @@ def reference(tmp_path_factory):
 
 def copy_store(src: Path, dst: Path) -> Path:
     import shutil
+
     shutil.copytree(src, dst, ignore=shutil.ignore_patterns(".batch.lock"))
     return dst
 
@@ -55,7 +66,8 @@ def test_a_truncated_results_file_is_detected_and_its_runs_redone(reference, tmp
     summary = run_batch(specs(), out, workers=1, progress=False)
     assert (summary.skipped, summary.completed, summary.redone) == (0, 4, 4)
     assert sorted(p.name for p in (out / "quarantine").iterdir()) == sorted(
-        [f"runs-{victim.name}", f"catalogue-{victim.name}"])
+        [f"runs-{victim.name}", f"catalogue-{victim.name}"]
+    )
     pd.testing.assert_frame_equal(rows(out), expected)
 
 
@@ -101,18 +113,28 @@ def test_a_second_batch_process_on_the_same_folder_is_refused(reference, tmp_pat
     src, expected = reference
     out = copy_store(src, tmp_path / "s")
     exp = tmp_path / "e.toml"
-    exp.write_text('[experiment]\nreplicates = 2\nquarters = 2\nparticipants = 2000\n'
-                   '[parameters]\nn_employers = 100\n')
-    files_before = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file() and p.name != store.LOCK_NAME)
+    exp.write_text(
+        "[experiment]\nreplicates = 2\nquarters = 2\nparticipants = 2000\n[parameters]\nn_employers = 100\n"
+    )
+    files_before = sorted(
+        p.relative_to(out) for p in out.rglob("*") if p.is_file() and p.name != store.LOCK_NAME
+    )
     with StoreLock(out):  # as a first batch process would hold it
-        res = subprocess.run([sys.executable, "-m", "experiments.cli", "batch", str(exp), "--out",
-                              str(out)], cwd=ROOT, capture_output=True, text=True,
-                             env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "300"})
+        res = subprocess.run(
+            [sys.executable, "-m", "cli.main", "batch", str(exp), "--out", str(out)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "300"},
+        )
         assert res.returncode == 2 and "Traceback" not in res.stderr
         assert "another batch process (pid" in res.stderr and "use another --out" in res.stderr
         with pytest.raises(InputError, match="another batch process"):
             run_batch(specs(), out, workers=1, progress=False)
-    assert sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file() and p.name != store.LOCK_NAME) == files_before
+    assert (
+        sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file() and p.name != store.LOCK_NAME)
+        == files_before
+    )
     pd.testing.assert_frame_equal(rows(out), expected)
     # once the first process is gone the folder is free again
     assert run_batch(specs(), out, workers=1, progress=False).skipped == 4
@@ -121,8 +143,10 @@ def test_a_second_batch_process_on_the_same_folder_is_refused(reference, tmp_pat
 def test_a_run_id_stored_with_other_settings_is_refused(reference, tmp_path):
     src, _ = reference
     out = copy_store(src, tmp_path / "s")
-    other = [RunSpec(s.run_id, s.scenario, s.params, s.seed + 1, s.quarters, s.participants,
-                     s.outputs) for s in specs()]
+    other = [
+        RunSpec(s.run_id, s.scenario, s.params, s.seed + 1, s.quarters, s.participants, s.outputs)
+        for s in specs()
+    ]
     with pytest.raises(InputError, match="made with other settings"):
         run_batch(other, out, workers=1, progress=False)
 

@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from experiments.cli import app
-from experiments.validation import FULL, QUICK, Plan
-from experiments.validation_report import ci_half_width, replicates_for
+from cli.main import app
+from experiments.reports.validation import FULL, QUICK, Plan, ci_half_width, replicates_for
 
 runner = CliRunner()
 
@@ -32,8 +31,13 @@ def test_writes_markdown_and_plots(report):
         assert f"(validation/{png})" in md
         assert (out / "validation" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not list(out.rglob(".*"))  # no temporary files left behind
-    for heading in ("Static scenarios", "Initial population", "Convergence in agent count",
-                    "Replicates and common random numbers", "Calibration fit"):
+    for heading in (
+        "Static scenarios",
+        "Initial population",
+        "Convergence in agent count",
+        "Replicates and common random numbers",
+        "Calibration fit",
+    ):
         assert heading in md
     assert "Smoke-test plan" in md
 
@@ -71,7 +75,7 @@ def test_output_path_that_is_a_file_is_refused(tmp_path):
 
 
 def test_replicates_formula():
-    assert replicates_for(10e9, 10e9) == math.ceil(1.959964 ** 2)  # 4
+    assert replicates_for(10e9, 10e9) == math.ceil(1.959964**2)  # 4
     assert replicates_for(20e9, 10e9) == math.ceil((1.959964 * 2) ** 2)  # 16: twice the SD, 4x the runs
     x = np.array([1.0, 2.0, 3.0, 4.0])
     assert ci_half_width(x) == pytest.approx(3.182446 * x.std(ddof=1) / 2, rel=1e-5)
@@ -89,22 +93,31 @@ def test_calibration_fit_table_compares_calibrated_and_baseline(tmp_path, monkey
     """With a calibrated scenario and a targets file, the section tabulates each target's fit."""
     import shutil
 
-    from experiments import validation_report as V
+    from experiments.reports import validation as V
     from model import scenarios
 
     for f in scenarios.SCENARIO_DIR.glob("*.toml"):
         shutil.copy(f, tmp_path / f.name)
     (tmp_path / "calibrated.toml").write_text(
         '[scenario]\nname = "calibrated"\ndescription = "test"\nextends = "baseline"\n'
-        "[parameters]\nattention_base = 0.2\ninitial_offering_share = 0.2\n")
+        "[parameters]\nattention_base = 0.2\ninitial_offering_share = 0.2\n"
+    )
     targets = tmp_path / "targets.toml"
     targets.write_text(
         '[[target]]\nname = "adoption"\nstatistic = "adoption_rate@2"\nobserved = 0.05\n'
-        'tolerance = 0.01\nsource = "test figure"\n')
+        'tolerance = 0.01\nsource = "test figure"\n'
+    )
     monkeypatch.setattr(scenarios, "SCENARIO_DIR", tmp_path)
     monkeypatch.setattr(V, "CALIBRATION_TARGETS", targets)
-    plan = Plan(quarters=2, headline_quarters=(2,), sizes=(1_000,), replicates=(2,), paired_size=1_000,
-                paired_replicates=2, n_employers=50)
+    plan = Plan(
+        quarters=2,
+        headline_quarters=(2,),
+        sizes=(1_000,),
+        replicates=(2,),
+        paired_size=1_000,
+        paired_replicates=2,
+        n_employers=50,
+    )
     runs = V.Runs(plan, log=lambda s: None)
     md = V.calibration_section(runs)
     row = next(line for line in md.splitlines() if line.startswith("| calibrated | adoption |"))

@@ -95,7 +95,7 @@ def _duplicate_first_key(text: str) -> bytes:
     for i, line in enumerate(lines):
         s = line.strip()
         if "=" in s and not s.startswith(("#", "[")):
-            return "\n".join(lines[: i + 1] + [line] + lines[i + 1:]).encode()
+            return "\n".join(lines[: i + 1] + [line] + lines[i + 1 :]).encode()
     return b"a = 1\na = 2\n"
 
 
@@ -107,10 +107,14 @@ def _section_level(data: dict) -> Iterator[Mutant]:
             yield Mutant(f"missing_section:{section}", _dump(rest), False)
         if isinstance(value, dict) or isinstance(value, list) and value and isinstance(value[0], dict):
             for i, typo in enumerate(_typos(section)):
-                yield Mutant(f"misspelt_section:{section}:{i}", _dump({**rest, typo: value}), True,
-                             key=typo, expect=("did you mean", f"'{section}'"))
-            yield Mutant(f"section_not_table:{section}", _dump({**rest, section: 1}), True,
-                         key=section)
+                yield Mutant(
+                    f"misspelt_section:{section}:{i}",
+                    _dump({**rest, typo: value}),
+                    True,
+                    key=typo,
+                    expect=("did you mean", f"'{section}'"),
+                )
+            yield Mutant(f"section_not_table:{section}", _dump({**rest, section: 1}), True, key=section)
     yield Mutant("unknown_section", _dump({**data, "zzqx_extra": {"a": 1}}), True, key="zzqx_extra")
 
 
@@ -127,12 +131,13 @@ def _leaves(data: dict, prefix: tuple = ()) -> Iterator[tuple[tuple, Any]]:
             yield prefix + (key,), value
 
 
-def _replace(data: dict | list, path: tuple, new: Any = None, *, rename: str | None = None,
-             delete: bool = False) -> dict | list:
+def _replace(
+    data: dict | list, path: tuple, new: Any = None, *, rename: str | None = None, delete: bool = False
+) -> dict | list:
     """A deep copy of `data` with the value at `path` replaced, renamed or deleted."""
     if isinstance(data, list):
         i = path[0]
-        return data[:i] + [_replace(data[i], path[1:], new, rename=rename, delete=delete)] + data[i + 1:]
+        return data[:i] + [_replace(data[i], path[1:], new, rename=rename, delete=delete)] + data[i + 1 :]
     if len(path) == 1:
         out = dict(data)
         if delete:
@@ -150,8 +155,8 @@ def _typos(word: str) -> list[str]:
     if len(word) < 4:
         return []
     mid = len(word) // 2
-    dropped = word[:mid] + word[mid + 1:]
-    swapped = word[: mid - 1] + word[mid] + word[mid - 1] + word[mid + 1:]
+    dropped = word[:mid] + word[mid + 1 :]
+    swapped = word[: mid - 1] + word[mid] + word[mid - 1] + word[mid + 1 :]
     return [t for t in dict.fromkeys([dropped, swapped]) if t != word]
 
 
@@ -165,14 +170,29 @@ def _leaf_level(data: dict, path: tuple, value: Any, strict_keys: bool) -> Itera
     key = path[-1]
     decl = _declared(key) if not isinstance(value, list) else None
     for i, typo in enumerate(_typos(key)):
-        yield Mutant(f"misspelt_key:{dotted}:{i}", _dump(_replace(data, path, rename=typo)), strict_keys,
-                     key=typo, expect=("did you mean", f"'{key}'") if strict_keys else ())
-    yield Mutant(f"unknown_key:{dotted}", _dump(_replace(data, path[:-1] + ("zzqx_" + key,), value)),
-                 strict_keys, key="zzqx_" + key)
+        yield Mutant(
+            f"misspelt_key:{dotted}:{i}",
+            _dump(_replace(data, path, rename=typo)),
+            strict_keys,
+            key=typo,
+            expect=("did you mean", f"'{key}'") if strict_keys else (),
+        )
+    yield Mutant(
+        f"unknown_key:{dotted}",
+        _dump(_replace(data, path[:-1] + ("zzqx_" + key,), value)),
+        strict_keys,
+        key="zzqx_" + key,
+    )
     yield Mutant(f"deleted_key:{dotted}", _dump(_replace(data, path, delete=True)), False)
     kind = decl.type if decl else type(value)
-    wrong: dict[str, Any] = {"str": "abc", "list": [1, 2], "table": {"x": 1}, "bool": True,
-                             "fraction": 0.5, "int": 3}
+    wrong: dict[str, Any] = {
+        "str": "abc",
+        "list": [1, 2],
+        "table": {"x": 1},
+        "bool": True,
+        "fraction": 0.5,
+        "int": 3,
+    }
     for label, bad in wrong.items():
         if kind is str and label == "str" or kind is bool and label == "bool":
             continue
@@ -184,30 +204,48 @@ def _leaf_level(data: dict, path: tuple, value: Any, strict_keys: bool) -> Itera
             continue
         # Without a declaration only a clear category change (number <-> text <-> table) is
         # certainly wrong; a reader may accept e.g. a list where a scalar was written.
-        certain = decl is not None or kind in (str, int, float, bool) and label in ("table",) or (
-            kind in (int, float) and label == "str") or (kind is str and label in ("table", "int"))
-        yield Mutant(f"wrong_type:{dotted}={label}", _dump(_replace(data, path, bad)), certain,
-                     key=key)
-    huge = {"huge_int": 10 ** 400, "huge_float": 1.0e308, "neg_huge": -1.0e308, "inf": math.inf,
-            "nan": math.nan, "zero": 0, "negative": -1}
+        certain = (
+            decl is not None
+            or kind in (str, int, float, bool)
+            and label in ("table",)
+            or (kind in (int, float) and label == "str")
+            or (kind is str and label in ("table", "int"))
+        )
+        yield Mutant(f"wrong_type:{dotted}={label}", _dump(_replace(data, path, bad)), certain, key=key)
+    huge = {
+        "huge_int": 10**400,
+        "huge_float": 1.0e308,
+        "neg_huge": -1.0e308,
+        "inf": math.inf,
+        "nan": math.nan,
+        "zero": 0,
+        "negative": -1,
+    }
     if kind in (int, float):
         for label, bad in huge.items():
             certain = decl is not None and not (decl.low is not None and decl.low <= bad <= decl.high)
             yield Mutant(f"{label}:{dotted}", _dump(_replace(data, path, bad)), certain, key=key)
     if decl is not None and decl.type is not bool:
-        for label, bad in (("above", decl.high + (1 if decl.type is int else abs(decl.high) * 0.5 + 1)),
-                           ("below", decl.low - (1 if decl.type is int else abs(decl.low) * 0.5 + 1))):
-            yield Mutant(f"out_of_range_{label}:{dotted}", _dump(_replace(data, path, bad)), True,
-                         key=key, expect=("allowed",))
+        for label, bad in (
+            ("above", decl.high + (1 if decl.type is int else abs(decl.high) * 0.5 + 1)),
+            ("below", decl.low - (1 if decl.type is int else abs(decl.low) * 0.5 + 1)),
+        ):
+            yield Mutant(
+                f"out_of_range_{label}:{dotted}",
+                _dump(_replace(data, path, bad)),
+                True,
+                key=key,
+                expect=("allowed",),
+            )
 
 
 # --- running the real entry point
 def invoke(argv: list[str]) -> Outcome:
-    """Run `crypto401k argv...` through experiments.cli.main in this process; its exit and output.
+    """Run `crypto401k argv...` through cli.main.main in this process; its exit and output.
 
     Any exception other than SystemExit propagates (it would be a traceback for the user).
     """
-    from experiments import cli
+    from cli import main as cli
 
     out, err = io.StringIO(), io.StringIO()
     old_argv = sys.argv

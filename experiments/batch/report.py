@@ -65,27 +65,33 @@ def per_run(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """One row per run: the headline numbers of that run (present outputs only)."""
     cols = _columns(con)
     exprs = ["scenario", "any_value(seed) AS seed"]
-    finals = {"adoption_rate": "final_adoption_rate", "price_index": "final_price_index",
-              "flow_price_impact": "final_flow_price_impact",
-              "cumulative_net_flow_usd": "final_cumulative_net_flow_usd",
-              "crypto_aum_usd": "final_crypto_aum_usd",
-              "moat_index": "final_moat_index",
-              "crackdown_pass_probability": "final_crackdown_pass_probability"}
+    finals = {
+        "adoption_rate": "final_adoption_rate",
+        "price_index": "final_price_index",
+        "flow_price_impact": "final_flow_price_impact",
+        "cumulative_net_flow_usd": "final_cumulative_net_flow_usd",
+        "crypto_aum_usd": "final_crypto_aum_usd",
+        "moat_index": "final_moat_index",
+        "crackdown_pass_probability": "final_crackdown_pass_probability",
+    }
     for col, name in finals.items():
         if col in cols:
             exprs.append(f'arg_max("{col}", quarter) AS {name}')
     if "adoption_rate" in cols:
-        exprs.append('max(adoption_rate) AS peak_adoption_rate')
+        exprs.append("max(adoption_rate) AS peak_adoption_rate")
     if "cumulative_net_flow_usd" in cols:
         for q in HEADLINE_QUARTERS:
-            exprs.append(f'any_value(cumulative_net_flow_usd) FILTER (WHERE quarter = {q})'
-                         f' AS cumulative_net_flow_usd_q{q}')
+            exprs.append(
+                f"any_value(cumulative_net_flow_usd) FILTER (WHERE quarter = {q})"
+                f" AS cumulative_net_flow_usd_q{q}"
+            )
     if "realized_vol" in cols:
         exprs.append("avg(realized_vol) FILTER (WHERE quarter >= 1) AS mean_realized_vol")
     if "max_drawdown" in cols:
         exprs.append("max(max_drawdown) AS max_drawdown")
-    return con.execute(f"SELECT run_id, {', '.join(exprs)} FROM runs GROUP BY run_id, scenario"
-                       " ORDER BY run_id").df()
+    return con.execute(
+        f"SELECT run_id, {', '.join(exprs)} FROM runs GROUP BY run_id, scenario ORDER BY run_id"
+    ).df()
 
 
 def headline_table(runs: pd.DataFrame) -> pd.DataFrame:
@@ -97,8 +103,17 @@ def headline_table(runs: pd.DataFrame) -> pd.DataFrame:
             v = g[m].dropna()
             if v.empty:
                 continue
-            rows.append({"scenario": scen, "metric": m, "runs": len(v), "median": v.median(),
-                         "p5": v.quantile(0.05), "p95": v.quantile(0.95), "mean": v.mean()})
+            rows.append(
+                {
+                    "scenario": scen,
+                    "metric": m,
+                    "runs": len(v),
+                    "median": v.median(),
+                    "p5": v.quantile(0.05),
+                    "p95": v.quantile(0.95),
+                    "mean": v.mean(),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -111,8 +126,14 @@ def seed_claims(runs: pd.DataFrame) -> pd.DataFrame:
             if col not in g or g[col].isna().all():
                 continue
             v = g[col].dropna()
-            row = {"scenario": scen, "quarter": q, "runs": len(v), "median_usd": v.median(),
-                   "p5_usd": v.quantile(0.05), "p95_usd": v.quantile(0.95)}
+            row = {
+                "scenario": scen,
+                "quarter": q,
+                "runs": len(v),
+                "median_usd": v.median(),
+                "p5_usd": v.quantile(0.05),
+                "p95_usd": v.quantile(0.95),
+            }
             for label, usd in SEED_CLAIMS_USD.items():
                 row[f"share >= {label}"] = float((v >= usd).mean())
             rows.append(row)
@@ -141,11 +162,16 @@ def paired(con: duckdb.DuckDBPyConnection, runs: pd.DataFrame) -> pd.DataFrame:
             if m not in j:
                 continue
             d = j[m] - j[f"{m}_cf"]
-            row.update({f"{m}_{scen}_median": j[m].median(),
-                        f"{m}_no_401k_median": j[f"{m}_cf"].median(),
-                        f"{m}_diff_median": d.median(), f"{m}_diff_p5": d.quantile(0.05),
-                        f"{m}_diff_p95": d.quantile(0.95),
-                        f"{m}_share_lower": float((d < 0).mean())})
+            row.update(
+                {
+                    f"{m}_{scen}_median": j[m].median(),
+                    f"{m}_no_401k_median": j[f"{m}_cf"].median(),
+                    f"{m}_diff_median": d.median(),
+                    f"{m}_diff_p5": d.quantile(0.05),
+                    f"{m}_diff_p95": d.quantile(0.95),
+                    f"{m}_share_lower": float((d < 0).mean()),
+                }
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -168,15 +194,12 @@ def _draw_fan(plt, data: pd.DataFrame, metric: str, path: Path, quarter_to_date)
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
     for i, (scen, g) in enumerate(data.groupby("scenario", sort=True)):
         color = f"C{i % 10}"
-        ax.fill_between(g["quarter"], g["p5"] / scale, g["p95"] / scale, color=color, alpha=0.2,
-                        linewidth=0)
-        ax.plot(g["quarter"], g["median"] / scale, color=color,
-                label=f"{scen} (n={int(g['n'].max())})")
+        ax.fill_between(g["quarter"], g["p5"] / scale, g["p95"] / scale, color=color, alpha=0.2, linewidth=0)
+        ax.plot(g["quarter"], g["median"] / scale, color=color, label=f"{scen} (n={int(g['n'].max())})")
     if metric == "cumulative_net_flow_usd":
         for label, usd in SEED_CLAIMS_USD.items():
             ax.axhline(usd / scale, color="grey", linestyle=":", linewidth=1)
-            ax.annotate(label, (data["quarter"].min(), usd / scale), fontsize=7, color="grey",
-                        va="bottom")
+            ax.annotate(label, (data["quarter"].min(), usd / scale), fontsize=7, color="grey", va="bottom")
     ticks = sorted(set(int(q) for q in data["quarter"].unique() if int(q) % 8 == 0))
     ax.set_xticks(ticks, [quarter_to_date(q) for q in ticks])
     ax.set_title(f"{title}: median and 5-95% band over runs", fontsize=10)
@@ -217,12 +240,19 @@ def write_report(out_dir: str | Path, report_dir: str | Path | None = None) -> d
     n_ok = con.execute("SELECT count(*) FROM catalogue WHERE status = 'ok'").fetchone()[0]
     n_failed = con.execute("SELECT count(*) FROM catalogue WHERE status = 'failed'").fetchone()[0]
     if n_ok == 0:
-        raise InputError("the store holds no completed run", source=str(root),
-                         allowed="a folder written by `crypto401k batch`")
+        raise InputError(
+            "the store holds no completed run",
+            source=str(root),
+            allowed="a folder written by `crypto401k batch`",
+        )
     dest = Path(report_dir) if report_dir is not None else root / "report"
     if dest.is_symlink() or (dest.exists() and not dest.is_dir()):
-        raise InputError("is a link or a file", source=str(dest), key="--report-dir",
-                         allowed="a folder (created if missing)")
+        raise InputError(
+            "is a link or a file",
+            source=str(dest),
+            key="--report-dir",
+            allowed="a folder (created if missing)",
+        )
     dest.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     notes = []
@@ -250,54 +280,90 @@ def write_report(out_dir: str | Path, report_dir: str | Path | None = None) -> d
     return written
 
 
-def _markdown(root: Path, n_ok: int, n_failed: int, head: pd.DataFrame, claims: pd.DataFrame,
-              pairs: pd.DataFrame, written: dict[str, Path], notes: list[str]) -> str:
-    lines = [f"# Batch report: {root.name}", "",
-             f"{n_ok} completed runs, {n_failed} failed. Values are medians with the 5-95% band"
-             " over runs in brackets.", ""]
+def _markdown(
+    root: Path,
+    n_ok: int,
+    n_failed: int,
+    head: pd.DataFrame,
+    claims: pd.DataFrame,
+    pairs: pd.DataFrame,
+    written: dict[str, Path],
+    notes: list[str],
+) -> str:
+    lines = [
+        f"# Batch report: {root.name}",
+        "",
+        f"{n_ok} completed runs, {n_failed} failed. Values are medians with the 5-95% band"
+        " over runs in brackets.",
+        "",
+    ]
     if not head.empty:
         scen = sorted(head["scenario"].unique())
-        lines += ["## Headline numbers per scenario", "",
-                  "| metric | " + " | ".join(scen) + " |", "|---|" + "---|" * len(scen)]
+        lines += [
+            "## Headline numbers per scenario",
+            "",
+            "| metric | " + " | ".join(scen) + " |",
+            "|---|" + "---|" * len(scen),
+        ]
         for m in head["metric"].unique():
             cells = []
             for s in scen:
                 r = head[(head["scenario"] == s) & (head["metric"] == m)]
-                cells.append("" if r.empty else f"{_fmt(m, r['median'].iloc[0])} "
-                             f"[{_fmt(m, r['p5'].iloc[0])}, {_fmt(m, r['p95'].iloc[0])}]")
+                cells.append(
+                    ""
+                    if r.empty
+                    else f"{_fmt(m, r['median'].iloc[0])} "
+                    f"[{_fmt(m, r['p5'].iloc[0])}, {_fmt(m, r['p95'].iloc[0])}]"
+                )
             lines.append(f"| {m} | " + " | ".join(cells) + " |")
         runs_per = head.groupby("scenario")["runs"].max()
         lines += ["", "Runs per scenario: " + ", ".join(f"{s} {runs_per[s]}" for s in scen), ""]
     if not claims.empty:
         labels = list(SEED_CLAIMS_USD)
-        lines += ["## Cumulative flow against the static seed claims", "",
-                  "| scenario | quarter | median [5-95%] | " + " | ".join(f"share >= {l}" for l in labels) + " |",
-                  "|---|---|---|" + "---|" * len(labels)]
+        lines += [
+            "## Cumulative flow against the static seed claims",
+            "",
+            "| scenario | quarter | median [5-95%] | "
+            + " | ".join(f"share >= {label}" for label in labels)
+            + " |",
+            "|---|---|---|" + "---|" * len(labels),
+        ]
         for _, r in claims.iterrows():
-            lines.append(f"| {r['scenario']} | {r['quarter']} | {_usd(r['median_usd'])} "
-                         f"[{_usd(r['p5_usd'])}, {_usd(r['p95_usd'])}] | "
-                         + " | ".join(f"{r[f'share >= {l}']:.0%}" for l in labels) + " |")
+            lines.append(
+                f"| {r['scenario']} | {r['quarter']} | {_usd(r['median_usd'])} "
+                f"[{_usd(r['p5_usd'])}, {_usd(r['p95_usd'])}] | "
+                + " | ".join(f"{r[f'share >= {label}']:.0%}" for label in labels)
+                + " |"
+            )
         lines.append("")
     if not pairs.empty:
-        lines += ["## Paired comparison with the no_401k counterfactual (same random numbers)", "",
-                  "| scenario | pairs | metric | scenario median | no_401k median | difference median [5-95%] | share of pairs lower |",
-                  "|---|---|---|---|---|---|---|"]
+        lines += [
+            "## Paired comparison with the no_401k counterfactual (same random numbers)",
+            "",
+            "| scenario | pairs | metric | scenario median | no_401k median | difference median [5-95%] | share of pairs lower |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for _, r in pairs.iterrows():
             s = r["scenario"]
             for m in ("mean_realized_vol", "max_drawdown"):
                 if f"{m}_diff_median" in r and not pd.isna(r[f"{m}_diff_median"]):
-                    lines.append(f"| {s} | {r['pairs']} | {m} | {r[f'{m}_{s}_median']:.4f} | "
-                                 f"{r[f'{m}_no_401k_median']:.4f} | {r[f'{m}_diff_median']:+.3g} "
-                                 f"[{r[f'{m}_diff_p5']:+.3g}, {r[f'{m}_diff_p95']:+.3g}] | "
-                                 f"{r[f'{m}_share_lower']:.0%} |")
+                    lines.append(
+                        f"| {s} | {r['pairs']} | {m} | {r[f'{m}_{s}_median']:.4f} | "
+                        f"{r[f'{m}_no_401k_median']:.4f} | {r[f'{m}_diff_median']:+.3g} "
+                        f"[{r[f'{m}_diff_p5']:+.3g}, {r[f'{m}_diff_p95']:+.3g}] | "
+                        f"{r[f'{m}_share_lower']:.0%} |"
+                    )
         lines.append("")
     figs = [p.name for k, p in written.items() if k.startswith("fan_")]
     if figs:
         lines += ["## Figures", ""] + [f"![{f}]({f})" for f in figs] + [""]
     if notes:
         lines += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
-    lines += ["Definitions: realized volatility is the mean over quarters of the annualised"
-              " volatility of each quarter's weekly log returns; max drawdown is the largest"
-              " peak-to-trough fall of the weekly price; the seed claims are 1% and 5% of the"
-              " $8.7T 401(k) asset base (ICI, 31 Mar 2025).", ""]
+    lines += [
+        "Definitions: realized volatility is the mean over quarters of the annualised"
+        " volatility of each quarter's weekly log returns; max drawdown is the largest"
+        " peak-to-trough fall of the weekly price; the seed claims are 1% and 5% of the"
+        " $8.7T 401(k) asset base (ICI, 31 Mar 2025).",
+        "",
+    ]
     return "\n".join(lines)

@@ -60,8 +60,7 @@ def execute_run(spec: RunSpec) -> pd.DataFrame:
     """
     from experiments.single_run import simulate
 
-    model, table = simulate(spec.scenario, quarters=spec.quarters, seed=spec.seed,
-                            overrides=spec.overrides())
+    model, table = simulate(spec.scenario, quarters=spec.quarters, seed=spec.seed, overrides=spec.overrides())
     if spec.outputs is not None:
         missing = [o for o in spec.outputs if o not in table.columns]
         if missing:
@@ -77,15 +76,20 @@ def execute_run(spec: RunSpec) -> pd.DataFrame:
 def _run_safely(spec: RunSpec) -> tuple[pd.DataFrame | None, dict[str, Any]]:
     """execute_run with any exception turned into a failure record (runs in a worker)."""
     started = time.time()
-    record: dict[str, Any] = {**spec.as_record(), "worker": f"{socket.gethostname()}:{os.getpid()}",
-                              "started_at": _stamp(started), "code_version": code_version()}
+    record: dict[str, Any] = {
+        **spec.as_record(),
+        "worker": f"{socket.gethostname()}:{os.getpid()}",
+        "started_at": _stamp(started),
+        "code_version": code_version(),
+    }
     try:
         frame = execute_run(spec)
         record.update(status="ok", error=None, traceback=None)
     except Exception as exc:  # the batch goes on; the record says what happened
         frame = None
-        record.update(status="failed", error=f"{type(exc).__name__}: {exc}",
-                      traceback=traceback.format_exc(limit=20))
+        record.update(
+            status="failed", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc(limit=20)
+        )
     finished = time.time()
     record.update(finished_at=_stamp(finished), duration_s=round(finished - started, 4))
     return frame, record
@@ -99,8 +103,14 @@ def code_version() -> str:
     """
     root = Path(__file__).resolve().parents[2]
     digest = hashlib.sha256()
-    files = sorted([*root.glob("model/*.py"), *root.glob("agents/*.py"),
-                    *root.glob("experiments/scenarios/*.toml"), root / "experiments" / "single_run.py"])
+    files = sorted(
+        [
+            *root.glob("model/**/*.py"),
+            *root.glob("agents/**/*.py"),
+            *root.glob("model/scenarios/*.toml"),
+            root / "experiments" / "single_run.py",
+        ]
+    )
     for f in files:
         digest.update(f.relative_to(root).as_posix().encode())
         digest.update(f.read_bytes())
@@ -113,9 +123,17 @@ def _stamp(t: float) -> str:
 
 def _failure_record(spec: RunSpec, error: str) -> dict[str, Any]:
     now = _stamp(time.time())
-    return {**spec.as_record(), "status": "failed", "error": error, "traceback": None,
-            "started_at": now, "finished_at": now, "duration_s": 0.0, "worker": None,
-            "code_version": code_version()}
+    return {
+        **spec.as_record(),
+        "status": "failed",
+        "error": error,
+        "traceback": None,
+        "started_at": now,
+        "finished_at": now,
+        "duration_s": 0.0,
+        "worker": None,
+        "code_version": code_version(),
+    }
 
 
 # --- engines: submit a spec, wait for some to finish
@@ -144,8 +162,9 @@ class _LocalPool:
 
     def __init__(self, workers: int):
         self.name = f"process pool ({workers} workers)"
-        self.pool = cf.ProcessPoolExecutor(max_workers=workers,
-                                           mp_context=multiprocessing.get_context("spawn"))
+        self.pool = cf.ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+        )
 
     def submit(self, spec: RunSpec) -> Any:
         return self.pool.submit(_run_safely, spec)
@@ -167,8 +186,11 @@ class _Dask:
         try:
             self.client = Client(address, timeout="20s")
         except (OSError, TimeoutError, ValueError) as exc:
-            raise InputError(f"cannot reach the Dask scheduler ({exc})", key="--dask",
-                             allowed="the address of a running scheduler, e.g. tcp://host:8786")
+            raise InputError(
+                f"cannot reach the Dask scheduler ({exc})",
+                key="--dask",
+                allowed="the address of a running scheduler, e.g. tcp://host:8786",
+            ) from None
         self.name = f"dask ({address})"
 
     def submit(self, spec: RunSpec) -> Any:
@@ -176,6 +198,7 @@ class _Dask:
 
     def wait(self, handles: list, timeout: float) -> list[tuple[Any, tuple]]:
         from distributed import wait
+
         try:
             done, _ = wait(handles, timeout=timeout, return_when="FIRST_COMPLETED")
         except TimeoutError:
@@ -195,8 +218,14 @@ def _engine(workers: int | None, dask_address: str | None):
     return _InProcess() if n == 1 else _LocalPool(n)
 
 
-def run_batch(runs: list[RunSpec], out_dir: Path, *, workers: int | None = None,
-              dask_address: str | None = None, progress: bool = True) -> BatchSummary:
+def run_batch(
+    runs: list[RunSpec],
+    out_dir: Path,
+    *,
+    workers: int | None = None,
+    dask_address: str | None = None,
+    progress: bool = True,
+) -> BatchSummary:
     """Run every spec not already in the store at `out_dir`, streaming results to it.
 
     workers: local processes (None: all cores); ignored with dask_address (runs go to the
@@ -258,8 +287,9 @@ def run_batch(runs: list[RunSpec], out_dir: Path, *, workers: int | None = None,
                         summary.failed += 1
                         summary.failures.append((spec.run_id, record["error"]))
                         bar.update(failed=1)
-                if buffer and (len(buffer) >= GROUP_SIZE or not inflight
-                               or time.time() - first_buffered >= FLUSH_SECONDS):
+                if buffer and (
+                    len(buffer) >= GROUP_SIZE or not inflight or time.time() - first_buffered >= FLUSH_SECONDS
+                ):
                     flush()
         except KeyboardInterrupt:
             interrupted = True
@@ -279,8 +309,7 @@ def run_batch(runs: list[RunSpec], out_dir: Path, *, workers: int | None = None,
 
 def _check_same_settings(runs: list[RunSpec], completed: dict[str, dict], root: Path) -> None:
     """Refuse a planned run whose id is stored with other settings (the folder is another batch's)."""
-    keys = ("scenario", "params_json", "seed", "quarters", "participants", "outputs_json",
-            "code_version")
+    keys = ("scenario", "params_json", "seed", "quarters", "participants", "outputs_json", "code_version")
     for spec in runs:
         rec = completed.get(spec.run_id)
         if rec is None:
@@ -293,12 +322,14 @@ def _check_same_settings(runs: list[RunSpec], completed: dict[str, dict], root: 
             elif k in ("seed", "quarters", "participants"):
                 stored = int(stored)
             if stored != planned[k]:
-                what = ("another version of the model code" if k == "code_version"
-                        else "other settings")
-                raise InputError(f"the folder already holds run '{spec.run_id}' made with {what}"
-                                 f" ({k}: stored {stored!r}, now {planned[k]!r}); use a new"
-                                 " --out (or the same experiment file and code)",
-                                 source=str(root), key="--out")
+                what = "another version of the model code" if k == "code_version" else "other settings"
+                raise InputError(
+                    f"the folder already holds run '{spec.run_id}' made with {what}"
+                    f" ({k}: stored {stored!r}, now {planned[k]!r}); use a new"
+                    " --out (or the same experiment file and code)",
+                    source=str(root),
+                    key="--out",
+                )
 
 
 class _Bar:
@@ -310,27 +341,42 @@ class _Bar:
         if not show:
             return
         from rich.console import Console
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                   TimeElapsedColumn, TimeRemainingColumn)
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         self.progress = Progress(
-            TextColumn("[bold]runs[/]"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("[bold]runs[/]"),
+            BarColumn(),
+            MofNCompleteColumn(),
             TextColumn("failed [red]{task.fields[failed]}[/]  remaining {task.fields[remaining]}"),
-            TextColumn("{task.fields[engine]}"), TimeElapsedColumn(), TextColumn("ETA"),
-            TimeRemainingColumn(), console=Console(stderr=True))
+            TextColumn("{task.fields[engine]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+        )
         self.progress.start()
-        self.task = self.progress.add_task("runs", total=total, completed=skipped, failed=0,
-                                           remaining=total - skipped, engine=engine)
+        self.task = self.progress.add_task(
+            "runs", total=total, completed=skipped, failed=0, remaining=total - skipped, engine=engine
+        )
         # the ETA should come from this call's pace, not count the skipped runs as instant
-        self.progress.reset(self.task, total=total, completed=skipped, failed=0,
-                            remaining=total - skipped, engine=engine)
+        self.progress.reset(
+            self.task, total=total, completed=skipped, failed=0, remaining=total - skipped, engine=engine
+        )
 
     def update(self, done: int = 0, failed: int = 0) -> None:
         self.done += done + failed
         self.failed += failed
         if self.show:
-            self.progress.update(self.task, advance=done + failed, failed=self.failed,
-                                 remaining=self.total - self.done)
+            self.progress.update(
+                self.task, advance=done + failed, failed=self.failed, remaining=self.total - self.done
+            )
 
     def close(self) -> None:
         if self.show:

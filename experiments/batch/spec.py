@@ -63,9 +63,9 @@ def derive_seed(*parts: str | int) -> int:
     entropy over the seed's bits.
     """
     digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode("utf-8")).digest()
-    entropy = [int.from_bytes(digest[i:i + 4], "little") for i in range(0, 32, 4)]
+    entropy = [int.from_bytes(digest[i : i + 4], "little") for i in range(0, 32, 4)]
     hi, lo = np.random.SeedSequence(entropy).generate_state(2, dtype=np.uint32)
-    return int((int(hi) << 32 | int(lo)) & (2 ** 63 - 1))
+    return int((int(hi) << 32 | int(lo)) & (2**63 - 1))
 
 
 def run_key(run_id: str) -> str:

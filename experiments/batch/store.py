@@ -44,9 +44,25 @@ from model.errors import InputError
 
 SUBDIRS = ("runs", "catalogue", "quarantine")
 LOCK_NAME = ".batch.lock"
-CATALOGUE_COLUMNS = ("run_id", "scenario", "params_json", "seed", "quarters", "participants",
-                     "outputs_json", "status", "error", "traceback", "rows", "file",
-                     "started_at", "finished_at", "duration_s", "worker", "code_version")
+CATALOGUE_COLUMNS = (
+    "run_id",
+    "scenario",
+    "params_json",
+    "seed",
+    "quarters",
+    "participants",
+    "outputs_json",
+    "status",
+    "error",
+    "traceback",
+    "rows",
+    "file",
+    "started_at",
+    "finished_at",
+    "duration_s",
+    "worker",
+    "code_version",
+)
 
 
 # --- folder and lock
@@ -60,12 +76,17 @@ def prepare(out_dir: str | Path) -> Path:
         for sub in SUBDIRS:
             path = root / sub
             if path.is_symlink() or (path.exists() and not path.is_dir()):
-                raise InputError(f"'{sub}' inside the store is a link or a file; the store only"
-                                 " writes real folders inside --out", source=str(root), key="--out")
+                raise InputError(
+                    f"'{sub}' inside the store is a link or a file; the store only"
+                    " writes real folders inside --out",
+                    source=str(root),
+                    key="--out",
+                )
             path.mkdir(exist_ok=True)
     except OSError as exc:
-        raise InputError(f"cannot create the store folder ({exc.strerror})", source=str(root),
-                         key="--out") from None
+        raise InputError(
+            f"cannot create the store folder ({exc.strerror})", source=str(root), key="--out"
+        ) from None
     return root
 
 
@@ -80,21 +101,29 @@ class StoreLock:
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
         except OSError as exc:
-            raise InputError(f"cannot open the store lock ({exc.strerror})", source=str(self.path),
-                             key="--out") from None
+            raise InputError(
+                f"cannot open the store lock ({exc.strerror})", source=str(self.path), key="--out"
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
             holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
             os.close(fd)
             if exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                raise InputError(f"another batch process ({holder}) is writing to this folder;"
-                                 " wait for it to finish or use another --out",
-                                 source=str(self.path.parent), key="--out") from None
+                raise InputError(
+                    f"another batch process ({holder}) is writing to this folder;"
+                    " wait for it to finish or use another --out",
+                    source=str(self.path.parent),
+                    key="--out",
+                ) from None
             raise
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()} since "
-                      f"{time.strftime('%Y-%m-%d %H:%M:%S')}".encode(), 0)
+        os.pwrite(
+            fd,
+            f"pid {os.getpid()} on {socket.gethostname()} since "
+            f"{time.strftime('%Y-%m-%d %H:%M:%S')}".encode(),
+            0,
+        )
         self.fd = fd
         return self
 
@@ -117,9 +146,12 @@ def _atomic(path: Path, write: Callable[[str], None]) -> None:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except OSError as exc:
-        raise OSError(exc.errno, f"cannot write to the batch store ({exc.strerror}); free the"
-                      " space or fix the folder and run the same command again to resume",
-                      str(path)) from exc
+        raise OSError(
+            exc.errno,
+            f"cannot write to the batch store ({exc.strerror}); free the"
+            " space or fix the folder and run the same command again to resume",
+            str(path),
+        ) from exc
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -132,8 +164,7 @@ def _atomic(path: Path, write: Callable[[str], None]) -> None:
 
 def _write_parquet(path: Path, frame: pd.DataFrame) -> None:
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    _atomic(path, lambda tmp: pq.write_table(table, tmp, compression="zstd",
-                                             write_page_checksum=True))
+    _atomic(path, lambda tmp: pq.write_table(table, tmp, compression="zstd", write_page_checksum=True))
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -148,8 +179,7 @@ def catalogue_frame(records: list[dict]) -> pd.DataFrame:
         frame[col] = frame[col].astype("int64")
     frame["participants"] = frame["participants"].astype("Int64")
     frame["duration_s"] = frame["duration_s"].astype("float64")
-    for col in ("error", "traceback", "file", "started_at", "finished_at", "worker",
-                "code_version"):
+    for col in ("error", "traceback", "file", "started_at", "finished_at", "worker", "code_version"):
         frame[col] = frame[col].astype("string")
     return frame
 
@@ -178,8 +208,9 @@ class StoreWriter:
     def write_failure(self, record: dict) -> None:
         """Store (or replace) the record of a run that raised."""
         record = {**record, "rows": 0, "file": None}
-        _write_parquet(self.root / "catalogue" / f"failed-{run_key(record['run_id'])}.parquet",
-                       catalogue_frame([record]))
+        _write_parquet(
+            self.root / "catalogue" / f"failed-{run_key(record['run_id'])}.parquet", catalogue_frame([record])
+        )
 
 
 # --- resume: what is done, what is damaged
@@ -265,8 +296,11 @@ def connect(out_dir: str | Path) -> duckdb.DuckDBPyConnection:
     """
     root = Path(out_dir)
     if not (root / "catalogue").is_dir():
-        raise InputError("not a batch store (no catalogue/ folder)", source=str(root),
-                         allowed="a folder written by `crypto401k batch`")
+        raise InputError(
+            "not a batch store (no catalogue/ folder)",
+            source=str(root),
+            allowed="a folder written by `crypto401k batch`",
+        )
     con = duckdb.connect()
     cat_glob = str(root / "catalogue" / "*.parquet").replace("'", "''")
     runs_glob = str(root / "runs" / "*.parquet").replace("'", "''")
@@ -275,8 +309,10 @@ def connect(out_dir: str | Path) -> duckdb.DuckDBPyConnection:
             con.execute(f"""CREATE VIEW _cat_all AS SELECT * FROM read_parquet('{cat_glob}',
                             union_by_name = true)""")
         else:
-            cols = ", ".join(f"NULL::{'BIGINT' if c in ('seed', 'quarters', 'rows', 'participants') else 'DOUBLE' if c == 'duration_s' else 'VARCHAR'} AS {c}"
-                             for c in CATALOGUE_COLUMNS)
+            cols = ", ".join(
+                f"NULL::{'BIGINT' if c in ('seed', 'quarters', 'rows', 'participants') else 'DOUBLE' if c == 'duration_s' else 'VARCHAR'} AS {c}"
+                for c in CATALOGUE_COLUMNS
+            )
             con.execute(f"CREATE VIEW _cat_all AS SELECT {cols} WHERE false")
         con.execute("""CREATE VIEW catalogue AS SELECT * FROM _cat_all WHERE status = 'ok'
                        OR run_id NOT IN (SELECT run_id FROM _cat_all WHERE status = 'ok')""")
@@ -290,8 +326,11 @@ def connect(out_dir: str | Path) -> duckdb.DuckDBPyConnection:
                            NULL::VARCHAR AS scenario, NULL::BIGINT AS seed,
                            NULL::BIGINT AS quarter WHERE false""")
     except duckdb.Error as exc:
-        raise InputError(f"cannot read the store ({str(exc).splitlines()[0]}); run the same"
-                         " batch command again to repair it", source=str(root)) from None
+        raise InputError(
+            f"cannot read the store ({str(exc).splitlines()[0]}); run the same"
+            " batch command again to repair it",
+            source=str(root),
+        ) from None
     return con
 
 
@@ -308,8 +347,11 @@ def load_results(out_dir: str | Path, sql: str | None = None) -> pd.DataFrame:
     try:
         return con.execute(query).df()
     except duckdb.Error as exc:
-        raise InputError(f"query failed: {str(exc).splitlines()[0]}", key="--sql",
-                         allowed="DuckDB SQL over the views runs and catalogue") from None
+        raise InputError(
+            f"query failed: {str(exc).splitlines()[0]}",
+            key="--sql",
+            allowed="DuckDB SQL over the views runs and catalogue",
+        ) from None
     finally:
         con.close()
 
@@ -317,4 +359,3 @@ def load_results(out_dir: str | Path, sql: str | None = None) -> pd.DataFrame:
 def completed_run_ids(out_dir: str | Path) -> list[str]:
     """Ids of the runs a store holds as completed (read-only; no repair)."""
     return sorted(scan(Path(out_dir), repair=False).completed)
-

@@ -51,9 +51,15 @@ def loss(targets: list[Target], simulated: dict[str, float]) -> tuple[float, dic
     return sum(t.weight * errors[t.name] ** 2 for t in targets) / total, errors
 
 
-def model_evaluator(targets: list[Target], settings: RunSettings, store: Path, *,
-                    workers: int | None = 1, dask_address: str | None = None,
-                    progress: bool = False) -> Evaluator:
+def model_evaluator(
+    targets: list[Target],
+    settings: RunSettings,
+    store: Path,
+    *,
+    workers: int | None = 1,
+    dask_address: str | None = None,
+    progress: bool = False,
+) -> Evaluator:
     """Runs the real model for each point at every seed through the batch runner."""
 
     def evaluate(points: list[dict[str, Any]]) -> list[dict[str, float] | None]:
@@ -61,27 +67,42 @@ def model_evaluator(targets: list[Target], settings: RunSettings, store: Path, *
         # its whole folder on every call, so one ever-growing folder would make each trial slower;
         # a retried cut-off trial has the same points, hence the same folder, and reuses its runs.
         key = hashlib.sha256(json.dumps(points, sort_keys=True).encode()).hexdigest()[:16]
-        per_point, failures = run_points(points, settings, store / key, prefix="cal", workers=workers,
-                                         dask_address=dask_address, progress=progress)
+        per_point, failures = run_points(
+            points,
+            settings,
+            store / key,
+            prefix="cal",
+            workers=workers,
+            dask_address=dask_address,
+            progress=progress,
+        )
         n_seeds = len(settings.seeds)
-        return [statistics(targets, tables) if len(tables) == n_seeds else None
-                for tables in per_point]
+        return [statistics(targets, tables) if len(tables) == n_seeds else None for tables in per_point]
 
     return evaluate
 
 
 def distributions(dims: list[Dimension]) -> dict[str, Any]:
     """optuna's search distributions for the dimensions (integers stay integers)."""
-    return {d.name: IntDistribution(int(d.low), int(d.high)) if d.integer
-            else FloatDistribution(d.low, d.high) for d in dims}
+    return {
+        d.name: IntDistribution(int(d.low), int(d.high)) if d.integer else FloatDistribution(d.low, d.high)
+        for d in dims
+    }
 
 
 def fingerprint(targets: list[Target], dims: list[Dimension], settings: RunSettings) -> str:
     """A digest of what the study optimises; a folder's study may only be resumed with the same."""
-    doc = {"targets": [[t.name, t.statistic.text, t.observed, t.tolerance, t.weight, t.kind] for t in targets],
-           "dims": [[d.name, d.low, d.high, d.integer] for d in dims],
-           "settings": [settings.scenario, list(settings.seeds), settings.quarters,
-                        settings.participants, sorted(settings.fixed.items())]}
+    doc = {
+        "targets": [[t.name, t.statistic.text, t.observed, t.tolerance, t.weight, t.kind] for t in targets],
+        "dims": [[d.name, d.low, d.high, d.integer] for d in dims],
+        "settings": [
+            settings.scenario,
+            list(settings.seeds),
+            settings.quarters,
+            settings.participants,
+            sorted(settings.fixed.items()),
+        ],
+    }
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -89,8 +110,9 @@ def open_study(out: Path, sampler: optuna.samplers.BaseSampler | None = None) ->
     """The study stored in `out/study.journal` (created when absent)."""
     out.mkdir(parents=True, exist_ok=True)
     storage = JournalStorage(JournalFileBackend(str(out / JOURNAL)))
-    return optuna.create_study(study_name=STUDY_NAME, storage=storage, direction="minimize",
-                               sampler=sampler, load_if_exists=True)
+    return optuna.create_study(
+        study_name=STUDY_NAME, storage=storage, direction="minimize", sampler=sampler, load_if_exists=True
+    )
 
 
 def completed(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
@@ -98,11 +120,21 @@ def completed(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
     return study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
 
 
-def calibrate(targets: list[Target], dims: list[Dimension], settings: RunSettings, out: Path,
-              trials: int, *, evaluate: Evaluator | None = None, batch_size: int = 1,
-              workers: int | None = 1, dask_address: str | None = None, seed: int = 0,
-              progress: bool = False, on_trial: Callable[[optuna.trial.FrozenTrial], None] | None = None
-              ) -> optuna.Study:
+def calibrate(
+    targets: list[Target],
+    dims: list[Dimension],
+    settings: RunSettings,
+    out: Path,
+    trials: int,
+    *,
+    evaluate: Evaluator | None = None,
+    batch_size: int = 1,
+    workers: int | None = 1,
+    dask_address: str | None = None,
+    seed: int = 0,
+    progress: bool = False,
+    on_trial: Callable[[optuna.trial.FrozenTrial], None] | None = None,
+) -> optuna.Study:
     """Run (or resume) the calibration in `out` until it holds `trials` completed trials.
 
     batch_size trials are proposed at once and their runs executed as one batch (so the
@@ -127,21 +159,28 @@ def calibrate(targets: list[Target], dims: list[Dimension], settings: RunSetting
         study.set_user_attr("fingerprint", digest)
         study.set_user_attr("parameters", [d.name for d in dims])
     elif stored != digest:
-        raise InputError("holds a calibration of other targets, parameters or run settings;"
-                         " use a new --out (or the same arguments to resume)", source=str(out),
-                         key="--out")
+        raise InputError(
+            "holds a calibration of other targets, parameters or run settings;"
+            " use a new --out (or the same arguments to resume)",
+            source=str(out),
+            key="--out",
+        )
     # A trial cut off by a stop: mark it failed, and propose its parameters again first.
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         study.tell(t.number, state=TrialState.FAIL)
         if set(t.params) == {d.name for d in dims}:
             study.enqueue_trial(dict(t.params), user_attrs={"retry_of": t.number})
-    sampler = optuna.samplers.TPESampler(seed=seed + len(study.trials), multivariate=True,
-                                         constant_liar=batch_size > 1,
-                                         n_startup_trials=max(5, min(10, trials // 4)))
+    sampler = optuna.samplers.TPESampler(
+        seed=seed + len(study.trials),
+        multivariate=True,
+        constant_liar=batch_size > 1,
+        n_startup_trials=max(5, min(10, trials // 4)),
+    )
     study = open_study(out, sampler)
     if evaluate is None:
-        evaluate = model_evaluator(targets, settings, out / "runs", workers=workers,
-                                   dask_address=dask_address, progress=progress)
+        evaluate = model_evaluator(
+            targets, settings, out / "runs", workers=workers, dask_address=dask_address, progress=progress
+        )
     space = distributions(dims)
     failed_here = 0
     while (done := len(completed(study))) < trials:
@@ -160,8 +199,10 @@ def calibrate(targets: list[Target], dims: list[Dimension], settings: RunSetting
             if on_trial:
                 on_trial(frozen)
         if failed_here > max(3, trials):
-            raise InputError(f"{failed_here} trials failed (model runs raised); see the catalogue"
-                             " in the runs/ folder", source=str(out))
+            raise InputError(
+                f"{failed_here} trials failed (model runs raised); see the catalogue in the runs/ folder",
+                source=str(out),
+            )
     return study
 
 
@@ -171,8 +212,19 @@ def fit_table(targets: list[Target], trial: optuna.trial.FrozenTrial):
 
     sim = trial.user_attrs.get("simulated", {})
     err = trial.user_attrs.get("errors", {})
-    return pd.DataFrame([{
-        "target": t.name, "statistic": t.statistic.text, "kind": t.kind, "observed": t.observed,
-        "simulated": sim.get(t.name, math.nan), "tolerance": t.tolerance,
-        "error_tolerances": err.get(t.name, math.nan), "weight": t.weight, "source": t.source,
-    } for t in targets])
+    return pd.DataFrame(
+        [
+            {
+                "target": t.name,
+                "statistic": t.statistic.text,
+                "kind": t.kind,
+                "observed": t.observed,
+                "simulated": sim.get(t.name, math.nan),
+                "tolerance": t.tolerance,
+                "error_tolerances": err.get(t.name, math.nan),
+                "weight": t.weight,
+                "source": t.source,
+            }
+            for t in targets
+        ]
+    )

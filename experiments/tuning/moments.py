@@ -28,6 +28,7 @@ def _ratio(num: str, den: str) -> Callable[[pd.DataFrame], pd.Series]:
     def series(table: pd.DataFrame) -> pd.Series:
         d = table[den].astype(float)
         return table[num].astype(float).where(d > 0) / d.where(d > 0)
+
     return series
 
 
@@ -36,7 +37,8 @@ DERIVED: dict[str, tuple[tuple[str, ...], Callable[[pd.DataFrame], pd.Series], s
     "uptake_when_offered": (
         ("active_adoption_rate", "participants_offered_share"),
         _ratio("active_adoption_rate", "participants_offered_share"),
-        "share of participants whose plan offers crypto who hold it by choice"),
+        "share of participants whose plan offers crypto who hold it by choice",
+    ),
 }
 
 _PATTERN = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:@\s*(\d+)\s*(?::\s*(\d+)\s*)?)?$")
@@ -61,7 +63,11 @@ class Statistic:
         """The statistic as written in files and on the command line."""
         if self.first is None:
             return self.name
-        return f"{self.name}@{self.first}" if self.first == self.last else f"{self.name}@{self.first}:{self.last}"
+        return (
+            f"{self.name}@{self.first}"
+            if self.first == self.last
+            else f"{self.name}@{self.first}:{self.last}"
+        )
 
     @property
     def outputs(self) -> tuple[str, ...]:
@@ -76,8 +82,9 @@ class Statistic:
     def series(self, table: pd.DataFrame) -> pd.Series:
         """The per-quarter series this statistic reads, indexed by quarter."""
         s = DERIVED[self.name][1](table) if self.name in DERIVED else table[self.name]
-        return pd.Series(pd.to_numeric(s, errors="coerce").to_numpy(float),
-                         index=table["quarter"].to_numpy(int))
+        return pd.Series(
+            pd.to_numeric(s, errors="coerce").to_numpy(float), index=table["quarter"].to_numpy(int)
+        )
 
     def of_run(self, table: pd.DataFrame) -> float:
         """The statistic in one run (NaN when undefined there, or the run is too short)."""
@@ -99,22 +106,38 @@ def parse(text: str, *, source: str | None = None, key: str | None = None) -> St
     """`NAME[@Q]` or `NAME@Q1:Q2` checked against the known names and quarter range."""
     if not isinstance(text, str):
         shown = repr(text) if len(repr(text)) <= 40 else repr(text)[:37] + "..."
-        raise InputError(f"expected a statistic like 'adoption_rate@8', got {shown}", source=source,
-                         key=key, allowed="an output name, optionally @QUARTER or @Q1:Q2")
+        raise InputError(
+            f"expected a statistic like 'adoption_rate@8', got {shown}",
+            source=source,
+            key=key,
+            allowed="an output name, optionally @QUARTER or @Q1:Q2",
+        )
     m = _PATTERN.match(text)
     if not m:
-        raise InputError(f"cannot read statistic {text!r}", source=source, key=key,
-                         allowed="NAME, NAME@QUARTER or NAME@FIRST:LAST, e.g. adoption_rate@8")
+        raise InputError(
+            f"cannot read statistic {text!r}",
+            source=source,
+            key=key,
+            allowed="NAME, NAME@QUARTER or NAME@FIRST:LAST, e.g. adoption_rate@8",
+        )
     name, first, last = m.group(1), m.group(2), m.group(3)
     names = known_names()
     if name not in names:
-        raise InputError(f"unknown statistic '{name}'{did_you_mean(name, names)}", source=source,
-                         key=key, allowed="a numeric model output (docs/guide/tuning.md) or " + ", ".join(DERIVED))
+        raise InputError(
+            f"unknown statistic '{name}'{did_you_mean(name, names)}",
+            source=source,
+            key=key,
+            allowed="a numeric model output (docs/guide/tuning.md) or " + ", ".join(DERIVED),
+        )
     if first is None:
         return Statistic(name)
     q1 = int(first)
     q2 = int(last) if last is not None else q1
     if not 0 <= q1 <= q2 <= MAX_QUARTERS:
-        raise InputError(f"bad quarter range in {text!r}", source=source, key=key,
-                         allowed=f"0 <= FIRST <= LAST <= {MAX_QUARTERS}")
+        raise InputError(
+            f"bad quarter range in {text!r}",
+            source=source,
+            key=key,
+            allowed=f"0 <= FIRST <= LAST <= {MAX_QUARTERS}",
+        )
     return Statistic(name, q1, q2)

@@ -42,9 +42,17 @@ class RunSettings:
 
 def run_id(prefix: str, settings: RunSettings, params: dict[str, Any], seed: int) -> str:
     """A content id: the same settings, parameters and seed always give the same id."""
-    key = json.dumps({"scenario": settings.scenario, "params": params, "seed": seed,
-                      "quarters": settings.quarters, "participants": settings.participants,
-                      "outputs": list(settings.outputs)}, sort_keys=True)
+    key = json.dumps(
+        {
+            "scenario": settings.scenario,
+            "params": params,
+            "seed": seed,
+            "quarters": settings.quarters,
+            "participants": settings.participants,
+            "outputs": list(settings.outputs),
+        },
+        sort_keys=True,
+    )
     return f"{prefix}-{hashlib.sha256(key.encode()).hexdigest()[:20]}"
 
 
@@ -53,15 +61,33 @@ def plan(points: list[dict[str, Any]], settings: RunSettings, prefix: str) -> li
     out = []
     for pt in points:
         params = {**settings.fixed, **pt}
-        out.append([RunSpec(run_id(prefix, settings, params, s), settings.scenario, params, s,
-                            settings.quarters, settings.participants, settings.outputs)
-                    for s in settings.seeds])
+        out.append(
+            [
+                RunSpec(
+                    run_id(prefix, settings, params, s),
+                    settings.scenario,
+                    params,
+                    s,
+                    settings.quarters,
+                    settings.participants,
+                    settings.outputs,
+                )
+                for s in settings.seeds
+            ]
+        )
     return out
 
 
-def run_points(points: list[dict[str, Any]], settings: RunSettings, store: Path, *,
-               prefix: str, workers: int | None = 1, dask_address: str | None = None,
-               progress: bool = False) -> tuple[list[list[pd.DataFrame]], list[tuple[str, str]]]:
+def run_points(
+    points: list[dict[str, Any]],
+    settings: RunSettings,
+    store: Path,
+    *,
+    prefix: str,
+    workers: int | None = 1,
+    dask_address: str | None = None,
+    progress: bool = False,
+) -> tuple[list[list[pd.DataFrame]], list[tuple[str, str]]]:
     """Run every point at every seed (skipping runs already stored); their quarters tables.
 
     Returns, per point, the tables of the seeds that completed, and the batch failures as

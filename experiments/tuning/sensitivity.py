@@ -37,8 +37,9 @@ def sample(method: str, dims: list[Dimension], n: int, seed: int) -> np.ndarray:
     if method == "morris":
         return morris_sample.sample(problem, n, num_levels=MORRIS_LEVELS, seed=seed)
     if n & (n - 1):
-        raise InputError(f"{n} is not a power of 2", key="--samples",
-                         allowed="a power of 2 for Sobol (e.g. 32, 64, 128)")
+        raise InputError(
+            f"{n} is not a power of 2", key="--samples", allowed="a power of 2 for Sobol (e.g. 32, 64, 128)"
+        )
     return sobol_sample.sample(problem, n, calc_second_order=False, seed=seed)
 
 
@@ -50,16 +51,32 @@ def analyze(method: str, dims: list[Dimension], x: np.ndarray, y: np.ndarray, se
     """
     problem = salib_problem(dims)
     if method == "morris":
-        r = morris_analyze.analyze(problem, x, y, num_levels=MORRIS_LEVELS, conf_level=CONF_LEVEL,
-                                   num_resamples=RESAMPLES, seed=seed)
-        table = pd.DataFrame({"parameter": problem["names"], "mu_star": r["mu_star"],
-                              "mu_star_conf": r["mu_star_conf"], "mu": r["mu"], "sigma": r["sigma"]})
+        r = morris_analyze.analyze(
+            problem, x, y, num_levels=MORRIS_LEVELS, conf_level=CONF_LEVEL, num_resamples=RESAMPLES, seed=seed
+        )
+        table = pd.DataFrame(
+            {
+                "parameter": problem["names"],
+                "mu_star": r["mu_star"],
+                "mu_star_conf": r["mu_star_conf"],
+                "mu": r["mu"],
+                "sigma": r["sigma"],
+            }
+        )
         by = "mu_star"
     else:
-        r = sobol_analyze.analyze(problem, y, calc_second_order=False, conf_level=CONF_LEVEL,
-                                  num_resamples=RESAMPLES, seed=seed)
-        table = pd.DataFrame({"parameter": problem["names"], "S1": r["S1"], "S1_conf": r["S1_conf"],
-                              "ST": r["ST"], "ST_conf": r["ST_conf"]})
+        r = sobol_analyze.analyze(
+            problem, y, calc_second_order=False, conf_level=CONF_LEVEL, num_resamples=RESAMPLES, seed=seed
+        )
+        table = pd.DataFrame(
+            {
+                "parameter": problem["names"],
+                "S1": r["S1"],
+                "S1_conf": r["S1_conf"],
+                "ST": r["ST"],
+                "ST_conf": r["ST_conf"],
+            }
+        )
         by = "ST"
     table["low"] = [d.low for d in dims]
     table["high"] = [d.high for d in dims]
@@ -73,8 +90,9 @@ def group_size(method: str, k: int) -> int:
     return k + 1 if method == "morris" else k + 2
 
 
-def run_sensitivity(method: str, dims: list[Dimension], evaluate: Callable[[np.ndarray], np.ndarray],
-                    n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, pd.DataFrame, int]:
+def run_sensitivity(
+    method: str, dims: list[Dimension], evaluate: Callable[[np.ndarray], np.ndarray], n: int, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, pd.DataFrame, int]:
     """Sample, evaluate every row with `evaluate(X) -> Y` (one outcome per row, NaN where the
     model failed or the outcome is undefined), analyse.
 
@@ -85,8 +103,9 @@ def run_sensitivity(method: str, dims: list[Dimension], evaluate: Callable[[np.n
     if method not in METHODS:
         raise InputError(f"unknown method {method!r}", key="--method", allowed=", ".join(METHODS))
     if len(dims) < 2:
-        raise InputError("needs at least two parameters", key="--params",
-                         allowed="two or more parameter names")
+        raise InputError(
+            "needs at least two parameters", key="--params", allowed="two or more parameter names"
+        )
     if n < 2:
         raise InputError(f"{n} is too few", key="--samples", allowed="an integer of at least 2")
     x = sample(method, dims, n, seed)
@@ -94,17 +113,27 @@ def run_sensitivity(method: str, dims: list[Dimension], evaluate: Callable[[np.n
     size = group_size(method, len(dims))
     ok = np.isfinite(y).reshape(-1, size).all(axis=1)
     if ok.sum() < 2:
-        raise InputError(f"the outcome is undefined (or the model failed) in {int((~ok).sum())} of"
-                         f" {len(ok)} {'trajectories' if method == 'morris' else 'sample blocks'}",
-                         key="--outcome", allowed="an outcome defined in the ranges, or narrower ranges")
+        raise InputError(
+            f"the outcome is undefined (or the model failed) in {int((~ok).sum())} of"
+            f" {len(ok)} {'trajectories' if method == 'morris' else 'sample blocks'}",
+            key="--outcome",
+            allowed="an outcome defined in the ranges, or narrower ranges",
+        )
     keep = np.repeat(ok, size)
     x, y = x[keep], y[keep]
     return x, y, analyze(method, dims, x, y, seed), int((~ok).sum())
 
 
-def model_evaluator(dims: list[Dimension], outcome: moments.Statistic, settings: RunSettings,
-                    store: Path, *, workers: int | None, dask_address: str | None,
-                    progress: bool = True) -> Callable[[np.ndarray], np.ndarray]:
+def model_evaluator(
+    dims: list[Dimension],
+    outcome: moments.Statistic,
+    settings: RunSettings,
+    store: Path,
+    *,
+    workers: int | None,
+    dask_address: str | None,
+    progress: bool = True,
+) -> Callable[[np.ndarray], np.ndarray]:
     """`evaluate(X)` running the real model: each row at every seed, the outcome averaged over seeds.
 
     A point where any run failed gets NaN; `evaluate.failures` lists (run_id, error) of failures.
@@ -112,13 +141,21 @@ def model_evaluator(dims: list[Dimension], outcome: moments.Statistic, settings:
 
     def evaluate(x: np.ndarray) -> np.ndarray:
         points = [point(dims, row) for row in x]
-        per_point, failures = run_points(points, settings, store, prefix="sa", workers=workers,
-                                         dask_address=dask_address, progress=progress)
+        per_point, failures = run_points(
+            points,
+            settings,
+            store,
+            prefix="sa",
+            workers=workers,
+            dask_address=dask_address,
+            progress=progress,
+        )
         failed_runs.extend(failures)
         n_seeds = len(settings.seeds)
         # a point counts only if every seed ran: averaging over fewer seeds would mix noise levels
-        return np.array([outcome.of_runs(tables) if len(tables) == n_seeds else np.nan
-                         for tables in per_point], float)
+        return np.array(
+            [outcome.of_runs(tables) if len(tables) == n_seeds else np.nan for tables in per_point], float
+        )
 
     failed_runs: list[tuple[str, str]] = []
     evaluate.failures = failed_runs  # type: ignore[attr-defined]
@@ -129,8 +166,12 @@ def model_evaluator(dims: list[Dimension], outcome: moments.Statistic, settings:
 def top_parameters(indices_csv: Path, k: int) -> list[str]:
     """The k highest-ranked parameters of an earlier run's indices.csv (for Sobol after Morris)."""
     if not indices_csv.is_file():
-        raise InputError("no indices.csv there", source=str(indices_csv.parent), key="--from-screen",
-                         allowed="the --out folder of an earlier `crypto401k sensitivity` run")
+        raise InputError(
+            "no indices.csv there",
+            source=str(indices_csv.parent),
+            key="--from-screen",
+            allowed="the --out folder of an earlier `crypto401k sensitivity` run",
+        )
     table = pd.read_csv(indices_csv)
     if "rank" not in table or "parameter" not in table:
         raise InputError("not an indices table", source=str(indices_csv), key="--from-screen")

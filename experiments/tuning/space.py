@@ -51,19 +51,24 @@ def parse_space(items: Iterable[str] | None, key: str = "--params") -> list[Dime
         name, _, rng = entry.partition("=")
         p = P.get(name.strip(), key)
         if p.type is bool or p.low is None or p.high is None:
-            raise InputError("cannot be varied (it is a switch or has no finite range)", key=f"{key} {p.name}",
-                             allowed="a numeric parameter with a declared range")
+            raise InputError(
+                "cannot be varied (it is a switch or has no finite range)",
+                key=f"{key} {p.name}",
+                allowed="a numeric parameter with a declared range",
+            )
         low, high = float(p.low), float(p.high)
         if rng:
             lo_text, sep, hi_text = rng.partition(":")
             if not sep:
-                raise InputError(f"expected LOW:HIGH after '=', got {rng!r}", key=f"{key} {p.name}",
-                                 allowed=f"name=LOW:HIGH inside {p.allowed}")
+                raise InputError(
+                    f"expected LOW:HIGH after '=', got {rng!r}",
+                    key=f"{key} {p.name}",
+                    allowed=f"name=LOW:HIGH inside {p.allowed}",
+                )
             low = float(p.parse(lo_text, key))
             high = float(p.parse(hi_text, key))
         if not low < high:
-            raise InputError(f"empty range {low:g}:{high:g}", key=f"{key} {p.name}",
-                             allowed="LOW below HIGH")
+            raise InputError(f"empty range {low:g}:{high:g}", key=f"{key} {p.name}", allowed="LOW below HIGH")
         if any(d.name == p.name for d in dims):
             raise InputError("named twice", key=f"{key} {p.name}")
         dims.append(Dimension(p.name, low, high, p.type is int))
@@ -72,8 +77,7 @@ def parse_space(items: Iterable[str] | None, key: str = "--params") -> list[Dime
 
 def salib_problem(dims: list[Dimension]) -> dict[str, Any]:
     """The SALib problem dictionary for these dimensions (names and bounds)."""
-    return {"num_vars": len(dims), "names": [d.name for d in dims],
-            "bounds": [[d.low, d.high] for d in dims]}
+    return {"num_vars": len(dims), "names": [d.name for d in dims], "bounds": [[d.low, d.high] for d in dims]}
 
 
 def point(dims: list[Dimension], row: Iterable[float]) -> dict[str, float | int]:

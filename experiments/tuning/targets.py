@@ -66,21 +66,21 @@ def _short(value) -> str:
 
 def _number(value, src: str, key: str, *, positive: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InputError(f"expected a number, got {_short(value)}", source=src, key=key,
-                         allowed="a finite number")
+        raise InputError(
+            f"expected a number, got {_short(value)}", source=src, key=key, allowed="a finite number"
+        )
     try:
         finite = math.isfinite(value)
     except OverflowError:  # a huge TOML integer
         finite = False
     if not finite:
-        raise InputError(f"expected a finite number, got {_short(value)}", source=src, key=key,
-                         allowed="a finite number")
+        raise InputError(
+            f"expected a finite number, got {_short(value)}", source=src, key=key, allowed="a finite number"
+        )
     if positive and value <= 0:
-        raise InputError(f"must be above 0, got {value!r}", source=src, key=key,
-                         allowed="a number > 0")
+        raise InputError(f"must be above 0, got {value!r}", source=src, key=key, allowed="a number > 0")
     if value < 0 and key.endswith(".weight"):
-        raise InputError(f"must not be negative, got {value!r}", source=src, key=key,
-                         allowed="a number >= 0")
+        raise InputError(f"must not be negative, got {value!r}", source=src, key=key, allowed="a number >= 0")
     return float(value)
 
 
@@ -88,12 +88,20 @@ def parse_targets(data: dict, src: str) -> list[Target]:
     """Targets from a parsed TOML document (`src` names the file in messages)."""
     extra = [k for k in data if k != "target"]
     if extra:
-        raise InputError(f"unknown section [{extra[0]}]{did_you_mean(extra[0], ['target'])}",
-                         source=src, key=extra[0], allowed="[[target]] tables only")
+        raise InputError(
+            f"unknown section [{extra[0]}]{did_you_mean(extra[0], ['target'])}",
+            source=src,
+            key=extra[0],
+            allowed="[[target]] tables only",
+        )
     tables = data.get("target")
     if not isinstance(tables, list) or not tables:
-        raise InputError("no targets", source=src, key="target",
-                         allowed="one or more [[target]] tables with " + ", ".join(REQUIRED))
+        raise InputError(
+            "no targets",
+            source=src,
+            key="target",
+            allowed="one or more [[target]] tables with " + ", ".join(REQUIRED),
+        )
     out: list[Target] = []
     seen: set[str] = set()
     for i, t in enumerate(tables, start=1):
@@ -102,40 +110,61 @@ def parse_targets(data: dict, src: str) -> list[Target]:
         label = t.get("name") if isinstance(t.get("name"), str) and t.get("name") else f"target #{i}"
         for key in t:
             if key not in KEYS:
-                raise InputError(f"unknown key{did_you_mean(key, KEYS)}", source=src,
-                                 key=f"{label}.{key}", allowed=", ".join(KEYS))
+                raise InputError(
+                    f"unknown key{did_you_mean(key, KEYS)}",
+                    source=src,
+                    key=f"{label}.{key}",
+                    allowed=", ".join(KEYS),
+                )
         for key in REQUIRED:
             if key not in t:
-                raise InputError("missing", source=src, key=f"{label}.{key}",
-                                 allowed="every target needs " + ", ".join(REQUIRED))
+                raise InputError(
+                    "missing",
+                    source=src,
+                    key=f"{label}.{key}",
+                    allowed="every target needs " + ", ".join(REQUIRED),
+                )
         name = t["name"]
         if not isinstance(name, str) or not name.strip():
-            raise InputError("must be a non-empty string", source=src, key=f"{label}.name",
-                             allowed='a quoted name such as "inertia"')
+            raise InputError(
+                "must be a non-empty string",
+                source=src,
+                key=f"{label}.name",
+                allowed='a quoted name such as "inertia"',
+            )
         if name in seen:
-            raise InputError("duplicate target name", source=src, key=f"{name}.name",
-                             allowed="each target name once")
+            raise InputError(
+                "duplicate target name", source=src, key=f"{name}.name", allowed="each target name once"
+            )
         seen.add(name)
         source = t["source"]
         if not isinstance(source, str) or not source.strip():
-            raise InputError("must name where the observed value comes from", source=src,
-                             key=f"{name}.source", allowed="a non-empty string")
+            raise InputError(
+                "must name where the observed value comes from",
+                source=src,
+                key=f"{name}.source",
+                allowed="a non-empty string",
+            )
         kind = t.get("kind", "point")
         if kind not in KINDS:
-            raise InputError(f"unknown kind {kind!r}", source=src, key=f"{name}.kind",
-                             allowed=", ".join(KINDS))
-        out.append(Target(
-            name=name,
-            statistic=moments.parse(t["statistic"], source=src, key=f"{name}.statistic"),
-            observed=_number(t["observed"], src, f"{name}.observed"),
-            tolerance=_number(t["tolerance"], src, f"{name}.tolerance", positive=True),
-            source=source.strip(),
-            weight=_number(t.get("weight", 1.0), src, f"{name}.weight"),
-            kind=kind,
-        ))
+            raise InputError(
+                f"unknown kind {kind!r}", source=src, key=f"{name}.kind", allowed=", ".join(KINDS)
+            )
+        out.append(
+            Target(
+                name=name,
+                statistic=moments.parse(t["statistic"], source=src, key=f"{name}.statistic"),
+                observed=_number(t["observed"], src, f"{name}.observed"),
+                tolerance=_number(t["tolerance"], src, f"{name}.tolerance", positive=True),
+                source=source.strip(),
+                weight=_number(t.get("weight", 1.0), src, f"{name}.weight"),
+                kind=kind,
+            )
+        )
     if sum(t.weight for t in out) <= 0:
-        raise InputError("all weights are zero", source=src, key="weight",
-                         allowed="at least one target with weight > 0")
+        raise InputError(
+            "all weights are zero", source=src, key="weight", allowed="at least one target with weight > 0"
+        )
     return out
 
 
@@ -143,8 +172,11 @@ def load_targets(path: str | Path) -> list[Target]:
     """The targets in a TOML file, validated (InputError naming file, target and key)."""
     path = Path(path)
     if not path.is_file():
-        raise InputError("targets file not found", source=str(path),
-                         allowed="a TOML file of [[target]] tables, e.g. experiments/calibration_targets.toml")
+        raise InputError(
+            "targets file not found",
+            source=str(path),
+            allowed="a TOML file of [[target]] tables, e.g. experiments/calibration_targets.toml",
+        )
     return parse_targets(read_toml(path), str(path))
 
 

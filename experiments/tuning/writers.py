@@ -14,15 +14,15 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import optuna  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import optuna
+import pandas as pd
 
-from experiments.single_run import atomic_write  # noqa: E402
-from model import parameters as P  # noqa: E402
-from model import scenarios  # noqa: E402
-from model.errors import InputError  # noqa: E402
+from experiments.single_run import atomic_write
+from model import parameters as P
+from model import scenarios
+from model.errors import InputError
 
 
 def write_csv(path: Path, table: pd.DataFrame) -> None:
@@ -45,11 +45,19 @@ def _save(fig, path: Path) -> None:
 def plot_morris(indices: pd.DataFrame, outcome: str, path: Path) -> None:
     """mu* (with its 95% interval) against sigma, the top 10 labelled; and ranked mu* bars."""
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(12, 5.2))
-    ax.errorbar(indices["mu_star"], indices["sigma"], xerr=indices["mu_star_conf"], fmt="o",
-                color="#1f77b4", ecolor="#9ecae1", capsize=2)
+    ax.errorbar(
+        indices["mu_star"],
+        indices["sigma"],
+        xerr=indices["mu_star_conf"],
+        fmt="o",
+        color="#1f77b4",
+        ecolor="#9ecae1",
+        capsize=2,
+    )
     for _, r in indices.head(10).iterrows():  # label the top 10; the rest crowd near the origin
-        ax.annotate(r["parameter"], (r["mu_star"], r["sigma"]), fontsize=7, xytext=(3, 3),
-                    textcoords="offset points")
+        ax.annotate(
+            r["parameter"], (r["mu_star"], r["sigma"]), fontsize=7, xytext=(3, 3), textcoords="offset points"
+        )
     lim = max(float(indices["mu_star"].max()), float(indices["sigma"].max()), 1e-12) * 1.1
     ax.plot([0, lim], [0, lim], ls=":", color="grey", lw=0.8, label="sigma = mu*")
     ax.set_xlabel("mu* (mean |elementary effect|, outcome units)")
@@ -68,10 +76,26 @@ def plot_sobol(indices: pd.DataFrame, outcome: str, path: Path) -> None:
     """S1 and ST bars with their 95% intervals, one pair per parameter."""
     fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(indices) + 2), 4.8))
     x = np.arange(len(indices))
-    ax.bar(x - 0.2, indices["S1"], 0.4, yerr=indices["S1_conf"], label="S1 (alone)",
-           color="#1f77b4", ecolor="grey", capsize=2)
-    ax.bar(x + 0.2, indices["ST"], 0.4, yerr=indices["ST_conf"], label="ST (with interactions)",
-           color="#ff7f0e", ecolor="grey", capsize=2)
+    ax.bar(
+        x - 0.2,
+        indices["S1"],
+        0.4,
+        yerr=indices["S1_conf"],
+        label="S1 (alone)",
+        color="#1f77b4",
+        ecolor="grey",
+        capsize=2,
+    )
+    ax.bar(
+        x + 0.2,
+        indices["ST"],
+        0.4,
+        yerr=indices["ST_conf"],
+        label="ST (with interactions)",
+        color="#ff7f0e",
+        ecolor="grey",
+        capsize=2,
+    )
     ax.set_xticks(x, indices["parameter"], rotation=30, ha="right", fontsize=8)
     ax.set_ylabel("share of outcome variance")
     ax.axhline(0, color="black", lw=0.6)
@@ -85,8 +109,14 @@ def trials_table(study: optuna.Study) -> pd.DataFrame:
     """Every trial: number, state, loss, parameters (one column each)."""
     rows = []
     for t in study.trials:
-        rows.append({"trial": t.number, "state": t.state.name, "loss": t.value,
-                     **{f"param_{k}": v for k, v in t.params.items()}})
+        rows.append(
+            {
+                "trial": t.number,
+                "state": t.state.name,
+                "loss": t.value,
+                **{f"param_{k}": v for k, v in t.params.items()},
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -114,7 +144,8 @@ def importances(study: optuna.Study) -> pd.DataFrame:
     trials). PED-ANOVA needs no extra dependency (optuna's fANOVA needs scikit-learn)."""
     try:
         imp = optuna.importance.get_param_importances(
-            study, evaluator=optuna.importance.PedAnovaImportanceEvaluator())
+            study, evaluator=optuna.importance.PedAnovaImportanceEvaluator()
+        )
     except (RuntimeError, ValueError, ImportError):
         return pd.DataFrame(columns=["parameter", "importance"])
     return pd.DataFrame({"parameter": list(imp), "importance": list(imp.values())})
@@ -143,12 +174,19 @@ def _toml_value(name: str, value: Any) -> str:
     return repr(float(f"{v:.4g}")) if v != 0 and math.isfinite(v) else repr(v)
 
 
-def scenario_text(params: dict[str, Any], *, name: str, extends: str, header: list[str],
-                  description: str) -> str:
+def scenario_text(
+    params: dict[str, Any], *, name: str, extends: str, header: list[str], description: str
+) -> str:
     """A scenario TOML document that extends `extends` with `params` (4 significant digits)."""
     lines = [f"# {h}" if h else "#" for h in header]
-    lines += ["[scenario]", f"name = {json.dumps(name)}", f"description = {json.dumps(description)}",
-              f"extends = {json.dumps(extends)}", "", "[parameters]"]
+    lines += [
+        "[scenario]",
+        f"name = {json.dumps(name)}",
+        f"description = {json.dumps(description)}",
+        f"extends = {json.dumps(extends)}",
+        "",
+        "[parameters]",
+    ]
     for k in sorted(params):
         lines.append(f"{k} = {_toml_value(k, params[k])}")
     return "\n".join(lines) + "\n"

@@ -20,16 +20,23 @@ from model.calendar import is_house_election, is_presidential_election
 
 B = 1e9
 MAX_NETWORK_NODES = 500  # spring layout of 500 nodes takes ~1 s once per model; 5,000 take ~50 s
-RULE_COLOURS = {"order_only": "rgba(200,200,200,0.18)", "proposed": "rgba(255,214,0,0.16)",
-                "final": "rgba(60,170,60,0.13)", "rescinded": "rgba(220,40,40,0.16)",
-                "codified": "rgba(20,130,20,0.22)"}
-MOAT_SERIES = {"moat_index": ("moat index", {"color": "#9467bd", "lineStyle": {"width": 3}}),
-               "pro_crypto_share_house": ("pro-crypto House share", {"color": "#1f77b4"}),
-               "pro_crypto_share_senate": ("pro-crypto Senate share", {"color": "#17becf"}),
-               "crackdown_pass_probability": ("crackdown pass probability", {"color": "#d62728"}),
-               "crackdown_pass_probability_no_exposure": (
-                   "crackdown pass probability without exposure",
-                   {"color": "#d62728", "lineStyle": {"type": "dashed", "width": 1}})}
+RULE_COLOURS = {
+    "order_only": "rgba(200,200,200,0.18)",
+    "proposed": "rgba(255,214,0,0.16)",
+    "final": "rgba(60,170,60,0.13)",
+    "rescinded": "rgba(220,40,40,0.16)",
+    "codified": "rgba(20,130,20,0.22)",
+}
+MOAT_SERIES = {
+    "moat_index": ("moat index", {"color": "#9467bd", "lineStyle": {"width": 3}}),
+    "pro_crypto_share_house": ("pro-crypto House share", {"color": "#1f77b4"}),
+    "pro_crypto_share_senate": ("pro-crypto Senate share", {"color": "#17becf"}),
+    "crackdown_pass_probability": ("crackdown pass probability", {"color": "#d62728"}),
+    "crackdown_pass_probability_no_exposure": (
+        "crackdown pass probability without exposure",
+        {"color": "#d62728", "lineStyle": {"type": "dashed", "width": 1}},
+    ),
+}
 OFFERING, NOT_OFFERING, NEWLY = "#f28e2b", "#b8b8b8", "#d62728"
 
 
@@ -42,7 +49,9 @@ def _chart(title: str, table: pd.DataFrame, y_name: str = "", y_type: str = "val
         "legend": {"top": 22, "textStyle": {"fontSize": 10}},
         "grid": {"left": 55, "right": 55, "top": 62, "bottom": 28},
         "xAxis": {"type": "category", "data": table["date"].astype(str).to_list(), "boundaryGap": True},
-        "yAxis": [{"type": y_type, "name": y_name, "nameTextStyle": {"fontSize": 10}, "scale": y_type == "log"}],
+        "yAxis": [
+            {"type": y_type, "name": y_name, "nameTextStyle": {"fontSize": 10}, "scale": y_type == "log"}
+        ],
         "series": [],
     }
 
@@ -67,8 +76,12 @@ def adoption_chart(table: pd.DataFrame) -> dict:
         _line("active (own choice)", table["active_adoption_rate"], color="#1f77b4"),
         _line("default (product sleeve)", table["default_adoption_rate"], color="#2ca02c"),
         _line("any", table["adoption_rate"], color="#333333", lineStyle={"type": "dashed", "width": 1}),
-        _line("offered crypto", table["participants_offered_share"], color=OFFERING,
-              lineStyle={"type": "dotted"}),
+        _line(
+            "offered crypto",
+            table["participants_offered_share"],
+            color=OFFERING,
+            lineStyle={"type": "dotted"},
+        ),
     ]
     return c
 
@@ -76,11 +89,21 @@ def adoption_chart(table: pd.DataFrame) -> dict:
 def flows_chart(table: pd.DataFrame) -> dict:
     """Quarterly net 401(k) flow into crypto (bars) and its cumulative sum (line), $B."""
     c = _chart("Net 401(k) flow into crypto ($B)", table, "quarterly")
-    c["yAxis"].append({"type": "value", "name": "cumulative", "nameTextStyle": {"fontSize": 10},
-                       "splitLine": {"show": False}})
+    c["yAxis"].append(
+        {
+            "type": "value",
+            "name": "cumulative",
+            "nameTextStyle": {"fontSize": 10},
+            "splitLine": {"show": False},
+        }
+    )
     c["series"] = [
-        {"type": "bar", "name": "quarterly", "data": [_num(v) for v in table["net_flow_usd"] / B],
-         "itemStyle": {"color": "#6baed6"}},
+        {
+            "type": "bar",
+            "name": "quarterly",
+            "data": [_num(v) for v in table["net_flow_usd"] / B],
+            "itemStyle": {"color": "#6baed6"},
+        },
         _line("cumulative", table["cumulative_net_flow_usd"] / B, yAxisIndex=1, color="#000000"),
     ]
     return c
@@ -90,8 +113,9 @@ def aum_chart(table: pd.DataFrame) -> dict:
     """Crypto held in 401(k) accounts ($B), with its share of all 401(k) assets in the title."""
     share = float(table["crypto_share_of_401k_assets"].iloc[-1]) if len(table) else 0.0
     c = _chart(f"401(k) crypto AUM ($B), now {share:.2%} of 401(k) assets", table, "$B")
-    c["series"] = [_line("crypto AUM", table["crypto_aum_usd"] / B, color="#8c564b",
-                         areaStyle={"opacity": 0.15})]
+    c["series"] = [
+        _line("crypto AUM", table["crypto_aum_usd"] / B, color="#8c564b", areaStyle={"opacity": 0.15})
+    ]
     return c
 
 
@@ -103,13 +127,18 @@ def price_chart(table: pd.DataFrame) -> dict:
     impact = float(table["flow_price_impact"].iloc[-1]) if len(table) else 0.0
     both = pd.concat([table["price_index"], table["price_index_no_401k"]])
     wide = len(both) and both.max() > 4 * both.min()  # a log axis only when prices move a lot
-    c = _chart(f"Crypto price index (2025Q3 = 1), 401(k) impact now {impact:+.1%}", table,
-               "index (log)" if wide else "index", "log" if wide else "value")
+    c = _chart(
+        f"Crypto price index (2025Q3 = 1), 401(k) impact now {impact:+.1%}",
+        table,
+        "index (log)" if wide else "index",
+        "log" if wide else "value",
+    )
     c["yAxis"][0]["scale"] = True
     c["series"] = [
         _line("with 401(k) flow", table["price_index"], color="#d62728"),
-        _line("without 401(k) flow", table["price_index_no_401k"], color="#7f7f7f",
-              lineStyle={"type": "dashed"}),
+        _line(
+            "without 401(k) flow", table["price_index_no_401k"], color="#7f7f7f", lineStyle={"type": "dashed"}
+        ),
     ]
     return c
 
@@ -129,15 +158,23 @@ def election_markers(table: pd.DataFrame) -> list[dict]:
     if "election" in table.columns:
         kinds = table["election"].astype(str).to_list()
     else:
-        kinds = ["presidential" if is_presidential_election(q) else "house" if is_house_election(q) else ""
-                 for q in table["quarter"].to_list()]
+        kinds = [
+            "presidential" if is_presidential_election(q) else "house" if is_house_election(q) else ""
+            for q in table["quarter"].to_list()
+        ]
     for date, kind in zip(dates, kinds, strict=True):
         if kind == "presidential":
-            out.append({"xAxis": date, "name": "presidential election",
-                        "lineStyle": {"color": "#000000", "type": "dashed"}})
+            out.append(
+                {
+                    "xAxis": date,
+                    "name": "presidential election",
+                    "lineStyle": {"color": "#000000", "type": "dashed"},
+                }
+            )
         elif kind == "house":
-            out.append({"xAxis": date, "name": "House election",
-                        "lineStyle": {"color": "#888888", "type": "dotted"}})
+            out.append(
+                {"xAxis": date, "name": "House election", "lineStyle": {"color": "#888888", "type": "dotted"}}
+            )
     return out
 
 
@@ -148,9 +185,16 @@ def rule_spans(table: pd.DataFrame) -> list[list[dict]]:
     spans, start = [], 0
     for i in range(1, len(statuses) + 1):
         if i == len(statuses) or statuses[i] != statuses[start]:
-            spans.append([{"xAxis": dates[start], "name": statuses[start],
-                           "itemStyle": {"color": RULE_COLOURS.get(statuses[start], "rgba(0,0,0,0)")}},
-                          {"xAxis": dates[i - 1]}])
+            spans.append(
+                [
+                    {
+                        "xAxis": dates[start],
+                        "name": statuses[start],
+                        "itemStyle": {"color": RULE_COLOURS.get(statuses[start], "rgba(0,0,0,0)")},
+                    },
+                    {"xAxis": dates[i - 1]},
+                ]
+            )
             start = i
     return spans
 
@@ -164,25 +208,49 @@ def moat_chart(table: pd.DataFrame) -> dict:
     """
     moat = has_moat_outputs(table)
     status = str(table["rule_status"].iloc[-1]) if len(table) else ""
-    title = (f"Political moat (rule: {status})" if moat
-             else f"Rule ({status}) and elections; moat outputs not available")
+    title = (
+        f"Political moat (rule: {status})"
+        if moat
+        else f"Rule ({status}) and elections; moat outputs not available"
+    )
     c = _chart(title, table, "0-1")
     c["yAxis"][0].update({"min": 0, "max": 1})
     if moat:
-        series = [_line(label, table[col], **style) for col, (label, style) in MOAT_SERIES.items()
-                  if col in table.columns]
+        series = [
+            _line(label, table[col], **style)
+            for col, (label, style) in MOAT_SERIES.items()
+            if col in table.columns
+        ]
     else:
         series = [_line("regulatory clarity", table["clarity"], color="#2ca02c")]
-    series[0]["markArea"] = {"silent": True, "label": {"show": True, "fontSize": 9, "position": "insideBottom"},
-                             "data": rule_spans(table)}
-    series[0]["markLine"] = {"symbol": "none", "silent": True, "label": {"show": False},
-                             "data": election_markers(table)}
+    series[0]["markArea"] = {
+        "silent": True,
+        "label": {"show": True, "fontSize": 9, "position": "insideBottom"},
+        "data": rule_spans(table),
+    }
+    series[0]["markLine"] = {
+        "symbol": "none",
+        "silent": True,
+        "label": {"show": False},
+        "data": election_markers(table),
+    }
     if "bill" in table.columns:
-        bills = [{"value": [d, 0.97], "name": b}
-                 for d, b in zip(table["date"].astype(str), table["bill"].fillna("").astype(str), strict=True) if b]
-        series.append({"type": "scatter", "name": "bill voted", "data": bills, "symbol": "diamond",
-                       "symbolSize": 9, "color": "#000000",
-                       "tooltip": {"trigger": "item", "formatter": "{b}"}})
+        bills = [
+            {"value": [d, 0.97], "name": b}
+            for d, b in zip(table["date"].astype(str), table["bill"].fillna("").astype(str), strict=True)
+            if b
+        ]
+        series.append(
+            {
+                "type": "scatter",
+                "name": "bill voted",
+                "data": bills,
+                "symbol": "diamond",
+                "symbolSize": 9,
+                "color": "#000000",
+                "tooltip": {"trigger": "item", "formatter": "{b}"},
+            }
+        )
     c["series"] = series
     c["legend"]["type"] = "scroll"
     return c
@@ -225,8 +293,10 @@ def network_layout(graph: nx.Graph, seed: int, max_nodes: int = MAX_NETWORK_NODE
                 frontier.extend(sorted(graph.neighbors(node)))
         nodes = sorted(chosen)
     sub = graph.subgraph(nodes).copy()
-    pos = nx.spring_layout(sub, seed=int(rng.integers(2 ** 31)), iterations=50)
-    return NetworkLayout(nodes, sub, {n: (round(float(x), 4), round(float(y), 4)) for n, (x, y) in pos.items()})
+    pos = nx.spring_layout(sub, seed=int(rng.integers(2**31)), iterations=50)
+    return NetworkLayout(
+        nodes, sub, {n: (round(float(x), 4), round(float(y), 4)) for n, (x, y) in pos.items()}
+    )
 
 
 def network_chart(model, layout: NetworkLayout) -> dict:
@@ -234,7 +304,7 @@ def network_chart(model, layout: NetworkLayout) -> dict:
 
     Plans that added crypto this quarter are red; dot size grows with the plan segment.
     """
-    emps = model.employer_list
+    emps = list(model.employers)
     offering = sum(e.offers_crypto for e in emps)
     shown = "all" if len(layout.nodes) == len(emps) else f"{len(layout.nodes)} of"
     nodes = []
@@ -242,27 +312,50 @@ def network_chart(model, layout: NetworkLayout) -> dict:
         e = emps[n]
         category = 2 if e.newly_offered else int(e.offers_crypto)
         x, y = layout.pos[n]
-        nodes.append({"name": f"employer {n}", "x": x, "y": -y, "category": category,
-                      "symbolSize": 5 + 3 * e.segment,
-                      "value": ("small", "mid", "large")[e.segment] + " plan"})
+        nodes.append(
+            {
+                "name": f"employer {n}",
+                "x": x,
+                "y": -y,
+                "category": category,
+                "symbolSize": 5 + 3 * e.segment,
+                "value": ("small", "mid", "large")[e.segment] + " plan",
+            }
+        )
     return {
         "animation": False,
-        "title": {"text": f"Employer peer network ({shown} {len(emps)} plans): "
-                          f"{offering / max(len(emps), 1):.1%} offer crypto",
-                  "textStyle": {"fontSize": 13}},
+        "title": {
+            "text": f"Employer peer network ({shown} {len(emps)} plans): "
+            f"{offering / max(len(emps), 1):.1%} offer crypto",
+            "textStyle": {"fontSize": 13},
+        },
         "tooltip": {},
-        "legend": {"top": 22, "data": ["not offering", "offering crypto", "added this quarter"],
-                   "textStyle": {"fontSize": 10}},
+        "legend": {
+            "top": 22,
+            "data": ["not offering", "offering crypto", "added this quarter"],
+            "textStyle": {"fontSize": 10},
+        },
         "color": [NOT_OFFERING, OFFERING, NEWLY],
-        "series": [{
-            "type": "graph", "layout": "none", "roam": True, "top": 55, "bottom": 10,
-            "categories": [{"name": "not offering"}, {"name": "offering crypto"},
-                           {"name": "added this quarter"}],
-            "data": nodes,
-            "links": [{"source": f"employer {a}", "target": f"employer {b}"} for a, b in layout.graph.edges],
-            "lineStyle": {"color": "#cccccc", "width": 0.6, "opacity": 0.8},
-            "emphasis": {"focus": "adjacency"},
-        }],
+        "series": [
+            {
+                "type": "graph",
+                "layout": "none",
+                "roam": True,
+                "top": 55,
+                "bottom": 10,
+                "categories": [
+                    {"name": "not offering"},
+                    {"name": "offering crypto"},
+                    {"name": "added this quarter"},
+                ],
+                "data": nodes,
+                "links": [
+                    {"source": f"employer {a}", "target": f"employer {b}"} for a, b in layout.graph.edges
+                ],
+                "lineStyle": {"color": "#cccccc", "width": 0.6, "opacity": 0.8},
+                "emphasis": {"focus": "adjacency"},
+            }
+        ],
     }
 
 
@@ -275,8 +368,7 @@ def politicians(model) -> list:
 
 def house_members(model) -> list:
     """Politicians sitting in the House (all politicians when they carry no chamber)."""
-    house = [m for m in politicians(model)
-             if str(getattr(m, "chamber", "house")).lower().startswith("house")]
+    house = [m for m in politicians(model) if str(getattr(m, "chamber", "house")).lower().startswith("house")]
     return sorted(house, key=lambda m: getattr(m, "unique_id", 0))
 
 
@@ -311,19 +403,34 @@ def house_chart(members: list) -> dict:
     data = []
     for seat, i in enumerate(order):
         m = members[i]
-        data.append({"value": [round(float(x[seat]), 4), round(float(y[seat]), 4), round(float(stances[i]), 4)],
-                     "name": member_label(m)})
+        data.append(
+            {
+                "value": [round(float(x[seat]), 4), round(float(y[seat]), 4), round(float(stances[i]), 4)],
+                "name": member_label(m),
+            }
+        )
     return {
         "animation": False,
-        "title": {"text": f"House by crypto stance: {pro} of {len(members)} pro-crypto",
-                  "textStyle": {"fontSize": 13}},
+        "title": {
+            "text": f"House by crypto stance: {pro} of {len(members)} pro-crypto",
+            "textStyle": {"fontSize": 13},
+        },
         "tooltip": {},
         "xAxis": {"show": False, "min": -2.1, "max": 2.1},
         "yAxis": {"show": False, "min": -0.1, "max": 2.1},
         "grid": {"left": 10, "right": 10, "top": 40, "bottom": 50},
-        "visualMap": {"type": "continuous", "dimension": 2, "min": -lim, "max": lim, "orient": "horizontal",
-                      "left": "center", "bottom": 5, "text": ["pro-crypto", "anti-crypto"],
-                      "inRange": {"color": ["#d73027", "#ffffbf", "#1a9850"]}, "calculable": False},
+        "visualMap": {
+            "type": "continuous",
+            "dimension": 2,
+            "min": -lim,
+            "max": lim,
+            "orient": "horizontal",
+            "left": "center",
+            "bottom": 5,
+            "text": ["pro-crypto", "anti-crypto"],
+            "inRange": {"color": ["#d73027", "#ffffbf", "#1a9850"]},
+            "calculable": False,
+        },
         "series": [{"type": "scatter", "symbolSize": 7, "data": data}],
     }
 
@@ -356,5 +463,7 @@ def follow_chart(kind_label: str, history: list[dict], series: tuple[str, ...]) 
         "grid": {"left": 50, "right": 20, "top": 55, "bottom": 28},
         "xAxis": {"type": "category", "data": quarters, "name": "quarter"},
         "yAxis": {"type": "value"},
-        "series": [_line(name, [h.get(name, float("nan")) for h in rows], showSymbol=True) for name in series],
+        "series": [
+            _line(name, [h.get(name, float("nan")) for h in rows], showSymbol=True) for name in series
+        ],
     }

@@ -12,21 +12,23 @@ from __future__ import annotations
 from typing import Any
 
 from agents.participant import Participant
-from experiments.viz_charts import is_pro_crypto, member_label, politicians
+from viz.charts import is_pro_crypto, member_label, politicians
 
 KINDS = ("participant", "employer", "politician")
 # the series drawn over time for each kind (the snapshot has more)
-PLOTTED = {"participant": ("crypto share of balance", "chosen allocation", "peer share"),
-           "employer": ("offers crypto", "peer offer share", "perceived litigation"),
-           "politician": ("stance",)}
+PLOTTED = {
+    "participant": ("crypto share of balance", "chosen allocation", "peer share"),
+    "employer": ("offers crypto", "peer offer share", "perceived litigation"),
+    "politician": ("stance",),
+}
 
 
 def candidates(model, kind: str) -> list:
     """The agents of `kind` the user can choose from, in index order."""
     if kind == "participant":
-        return model.participants
+        return list(model.population.agent)  # by row
     if kind == "employer":
-        return model.employer_list
+        return list(model.employers)
     if kind == "politician":
         return politicians(model)
     raise ValueError(f"unknown kind {kind!r}; allowed: {', '.join(KINDS)}")
@@ -45,31 +47,48 @@ def snapshot(kind: str, agent, quarter: int) -> dict[str, Any]:
             return {**out, "retired": True, "left quarter": agent.left_quarter}
         balance = agent.balance
         crypto = agent.crypto_active + agent.crypto_default
-        out.update({
-            "age": round(agent.age, 1), "employer": agent.employer, "state": agent.state,
-            "salary ($/yr)": round(agent.salary), "balance ($)": round(balance),
-            "crypto ($)": round(crypto),
-            "crypto share of balance": crypto / balance if balance > 0 else 0.0,
-            "chosen allocation": agent.alloc, "peer share": agent.peer_share,
-            "affinity": agent.affinity, "loss aversion": agent.loss_aversion,
-            "in default product": bool(agent.in_default), "district": agent.district,
-        })
+        out.update(
+            {
+                "age": round(agent.age, 1),
+                "employer": agent.employer,
+                "state": agent.state,
+                "salary ($/yr)": round(agent.salary),
+                "balance ($)": round(balance),
+                "crypto ($)": round(crypto),
+                "crypto share of balance": crypto / balance if balance > 0 else 0.0,
+                "chosen allocation": agent.alloc,
+                "peer share": agent.peer_share,
+                "affinity": agent.affinity,
+                "loss aversion": agent.loss_aversion,
+                "in default product": bool(agent.in_default),
+                "district": agent.district,
+            }
+        )
     elif kind == "employer":
-        out.update({
-            "offers crypto": float(agent.offers_crypto), "cap": agent.cap,
-            "offered since": agent.offered_since, "segment": ("small", "mid", "large")[agent.segment],
-            "caution": agent.caution, "auto-enrol": agent.auto_enrol,
-            "peer offer share": agent.peer_offer_share(),
-            "perceived litigation": agent.perceived_litigation(),
-            "offer score (log-odds)": agent.offer_score(), "last sued": agent.sued_quarter,
-            "peers": len(agent.peers),
-        })
+        out.update(
+            {
+                "offers crypto": float(agent.offers_crypto),
+                "cap": agent.cap,
+                "offered since": agent.offered_since,
+                "segment": ("small", "mid", "large")[agent.segment],
+                "caution": agent.caution,
+                "auto-enrol": agent.auto_enrol,
+                "peer offer share": agent.peer_offer_share(),
+                "perceived litigation": agent.perceived_litigation(),
+                "offer score (log-odds)": agent.offer_score(),
+                "last sued": agent.sued_quarter,
+                "peers": len(agent.peers),
+            }
+        )
     else:
         out["member"] = member_label(agent)
         out["member id"] = agent.unique_id
         for name, value in sorted(vars(agent).items()):
-            if not name.startswith("_") and name not in ("model", "pos", "cell", "party") and (
-                    value is None or isinstance(value, (bool, int, float, str))):
+            if (
+                not name.startswith("_")
+                and name not in ("model", "pos", "cell", "party")
+                and (value is None or isinstance(value, (bool, int, float, str)))
+            ):
                 out[name] = value
         out["stance"] = float(getattr(agent, "stance", 0.0))
         out["pro crypto"] = is_pro_crypto(agent)

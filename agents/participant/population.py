@@ -2,7 +2,7 @@
 
 One row per participant agent. Money columns are US dollars per real person the agent stands
 for; the model multiplies sums by `weight` (real participants per agent) for US-scale outputs.
-The decision rule itself lives in model/participant_rules.py; this module owns the state,
+The decision rule itself lives in agents/participant/rule.py; this module owns the state,
 its initialisation from the calibration figures, contributions, trades, returns, ageing,
 retirement and entry.
 
@@ -16,11 +16,11 @@ Calibration figures used here (copied, with sources):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from model import participant_rules as rules
+from agents.participant import rule as rules
 
 # Age bands: lower and upper age, share of participants (assumption, chosen so the mixture's
 # mean balance is within 6% of Vanguard's $148,153), mean and median balance (Vanguard HAS
@@ -37,7 +37,6 @@ AGE_BANDS = (
 )
 VANGUARD_MEAN_BALANCE = 148_153.0
 VANGUARD_MEDIAN_BALANCE = 38_176.0
-ENTRY_AGE = (21.0, 30.0)
 
 
 @dataclass
@@ -65,12 +64,16 @@ class Flows:
     withdrawals: float = 0.0
     returns: float = 0.0
     fraud_losses: float = 0.0  # crypto destroyed by fraud (model/events.py); not a market flow
-    extra: dict = field(default_factory=dict)
 
     @property
     def net(self) -> float:
         """Net flow into the crypto market: contributions + purchases - sales - withdrawals."""
         return self.contributions + self.purchases - self.sales - self.withdrawals
+
+
+def _mean_one_lognormal(rng: np.random.Generator, sd: float, size: int) -> np.ndarray:
+    """Lognormal draws with mean 1 and log-spread `sd` (traits that scale a mean behaviour)."""
+    return np.exp(sd * rng.standard_normal(size) - 0.5 * sd**2)
 
 
 def _lognormal_mean_median(rng, mean, median, size):
@@ -82,8 +85,14 @@ def _lognormal_mean_median(rng, mean, median, size):
 class Population:
     """All participants as columns; `weight` real people per row."""
 
-    def __init__(self, params: dict, employers: EmployerView, district_share: np.ndarray,
-                 district_lean: np.ndarray, rng: np.random.Generator):
+    def __init__(
+        self,
+        params: dict,
+        employers: EmployerView,
+        district_share: np.ndarray,
+        district_lean: np.ndarray,
+        rng: np.random.Generator,
+    ):
         self.p = params
         self.rng = rng
         self.n = n = params["n_participants"]
@@ -95,11 +104,28 @@ class Population:
         self._district_prob = district_share
         self.employer = np.zeros(n, np.int32)
         self.district = np.zeros(n, np.int16)
-        for name in ("age", "retire_age", "salary", "deferral", "party_lean", "risk_target",
-                     "affinity", "attentiveness", "trend_trait", "loss_aversion",
-                     "balance_other", "crypto_active", "crypto_default", "alloc", "last_gain"):
+        for name in (
+            "age",
+            "retire_age",
+            "salary",
+            "deferral",
+            "party_lean",
+            "risk_target",
+            "affinity",
+            "attentiveness",
+            "trend_trait",
+            "loss_aversion",
+            "balance_other",
+            "crypto_active",
+            "crypto_default",
+            "alloc",
+            "last_gain",
+        ):
             setattr(self, name, np.zeros(n))
         self.in_default = np.zeros(n, bool)
+        # The Mesa agent of each row: how the model finds the agent of a retiring row; every
+        # walk over agents goes through Mesa's registry (model.agents_by_type).
+        self.agent = np.empty(n, object)
         self.entered = np.zeros(n, np.int32)  # quarter the person behind the row entered
         rows = np.arange(n)
         self._draw_people(rows, initial=True, employers=employers)
@@ -123,19 +149,19 @@ class Population:
             hi = np.array([b[1] for b in AGE_BANDS])[band]
             age = lo + (hi - lo) * rng.random(m)
         else:
-            age = rng.uniform(*ENTRY_AGE, m)
+            age = rng.uniform(p["entry_age_min"], p["entry_age_max"], m)
             band = np.zeros(m, np.int64)
         self.age[rows] = age
-        retire = rng.normal(p["retirement_age"], 2.0, m)
+        retire = rng.normal(p["retirement_age"], p["retirement_age_sd"], m)
         # Workers already past their drawn age keep working a while (exponential, mean 3
         # years): retiring them all at once would empty a fifth of the assets in one quarter.
-        later = age + 0.25 + rng.exponential(3.0, m)
+        later = age + 0.25 + rng.exponential(p["late_retirement_mean_years"], m)
         self.retire_age[rows] = np.where(retire > age + 0.25, retire, later)
         self.employer[rows] = rng.choice(self.n_employers, m, p=self._emp_prob)
         med_salary = np.array([b[6] for b in AGE_BANDS])[band]
-        self.salary[rows] = med_salary * np.exp(0.5 * rng.standard_normal(m))
+        self.salary[rows] = med_salary * np.exp(p["salary_sd"] * rng.standard_normal(m))
         deferral = np.array([b[5] for b in AGE_BANDS])[band]
-        self.deferral[rows] = np.clip(deferral * np.exp(0.35 * rng.standard_normal(m) - 0.5 * 0.35 ** 2), 0.01, 0.5)
+        self.deferral[rows] = np.clip(deferral * _mean_one_lognormal(rng, p["deferral_sd"], m), 0.01, 0.5)
         mean = np.array([b[3] for b in AGE_BANDS])[band]
         median = np.array([b[4] for b in AGE_BANDS])[band]
         bal = _lognormal_mean_median(rng, mean, median, m) * employers.balance_factor[self.employer[rows]]
@@ -146,21 +172,28 @@ class Population:
         self.crypto_default[rows] = 0.0
         self.alloc[rows] = 0.0
         self.last_gain[rows] = 0.0
-        self.risk_target[rows] = p["target_allocation"] * np.exp(0.5 * rng.standard_normal(m))
-        self.affinity[rows] = (p["affinity_mean"] + p["affinity_age_slope"] * (age - 40.0)
-                               + p["affinity_sd"] * rng.standard_normal(m))
-        self.attentiveness[rows] = np.exp(0.8 * rng.standard_normal(m) - 0.32)  # mean 1
-        self.trend_trait[rows] = np.exp(0.5 * rng.standard_normal(m) - 0.125)  # mean 1
-        self.loss_aversion[rows] = 1.0 + (p["loss_aversion_mean"] - 1.0) * np.exp(
-            0.5 * rng.standard_normal(m) - 0.125)
+        self.risk_target[rows] = p["target_allocation"] * np.exp(p["risk_target_sd"] * rng.standard_normal(m))
+        self.affinity[rows] = (
+            p["affinity_mean"]
+            + p["affinity_age_slope"] * (age - 40.0)
+            + p["affinity_sd"] * rng.standard_normal(m)
+        )
+        self.attentiveness[rows] = _mean_one_lognormal(rng, p["attentiveness_sd"], m)
+        self.trend_trait[rows] = _mean_one_lognormal(rng, p["trend_trait_sd"], m)
+        self.loss_aversion[rows] = 1.0 + (p["loss_aversion_mean"] - 1.0) * _mean_one_lognormal(
+            rng, p["loss_aversion_sd"], m
+        )
         self.in_default[rows] = rng.random(m) < p["tdf_default_share"]
 
     def _draw_party(self, rows: np.ndarray) -> None:
         """Party lean (-1 Democratic to +1 Republican) around the district's lean; crypto affinity
         rises slightly with it (Gallup 2025: 18% of conservatives vs 10% of Democrats own crypto)."""
-        lean = np.tanh(self.district_lean[self.district[rows]] + 0.8 * self.rng.standard_normal(len(rows)))
+        lean = np.tanh(
+            self.district_lean[self.district[rows]]
+            + self.p["party_lean_sd"] * self.rng.standard_normal(len(rows))
+        )
         self.party_lean[rows] = lean
-        self.affinity[rows] += 0.15 * lean
+        self.affinity[rows] += self.p["affinity_party_slope"] * lean
 
     def _draw_contacts(self, degree: int, local_share: float) -> np.ndarray:
         """Social contacts: `degree` per participant, a share from the same district (rows)."""
@@ -205,14 +238,14 @@ class Population:
         flows = Flows()
         if len(rows):
             flows.withdrawals = float((self.crypto_active[rows] + self.crypto_default[rows]).sum())
-            flows.extra["withdrawals_all"] = float(self.balance[rows].sum())
             self._draw_people(rows, initial=False, employers=employers)
             self.entered[rows] = quarter
             self._draw_party(rows)
         return rows, flows
 
-    def contribute(self, employers: EmployerView, offered: np.ndarray, sleeve: np.ndarray,
-                   flows: Flows) -> None:
+    def contribute(
+        self, employers: EmployerView, offered: np.ndarray, sleeve: np.ndarray, flows: Flows
+    ) -> None:
         """Payroll contributions this quarter: salary/4 x (deferral + match), split by allocation."""
         e = self.employer
         rate = self.deferral + employers.match_rate[e] * np.minimum(self.deferral, employers.match_cap[e])
@@ -223,25 +256,41 @@ class Population:
         self.crypto_default += to_default
         self.balance_other += amount - to_active - to_default
         flows.contributions += float(to_active.sum() + to_default.sum())
-        flows.extra["contributions_all"] = float(amount.sum())
 
     def decide_all(self, employers: EmployerView, offered: np.ndarray, env: rules.Market):
         """Every participant's decision this quarter in one vectorised pass (see participant_rules)."""
         e = self.employer
         u = self.rng.random((3, self.n))
         new_alloc, move, panic, util = rules.decide(
-            self.affinity, self.trend_trait, self.attentiveness, self.loss_aversion,
-            self.risk_target, self.alloc, self.crypto_active > 0.0, offered, employers.cap[e],
-            employers.fee[e], employers.cue[e], self.peer_share, u[0], u[1], u[2], env, self.k)
+            self.affinity,
+            self.trend_trait,
+            self.attentiveness,
+            self.loss_aversion,
+            self.risk_target,
+            self.alloc,
+            self.crypto_active > 0.0,
+            offered,
+            employers.cap[e],
+            employers.fee[e],
+            employers.cue[e],
+            self.peer_share,
+            u[0],
+            u[1],
+            u[2],
+            env,
+            self.k,
+        )
         interested = (util > 0.0).astype(float)
         count = np.bincount(e, minlength=self.n_employers)
-        self.interest_by_employer = (np.bincount(e, weights=interested, minlength=self.n_employers)
-                                     / np.maximum(count, 1))
+        self.interest_by_employer = np.bincount(
+            e, weights=interested, minlength=self.n_employers
+        ) / np.maximum(count, 1)
         self.alloc = new_alloc
         return move, panic
 
-    def trade(self, move: np.ndarray, panic: np.ndarray, offered: np.ndarray, sleeve: np.ndarray,
-              flows: Flows) -> None:
+    def trade(
+        self, move: np.ndarray, panic: np.ndarray, offered: np.ndarray, sleeve: np.ndarray, flows: Flows
+    ) -> None:
         """Sales and purchases implied by this quarter's choices.
 
         Panic sellers and participants whose plan no longer offers crypto sell all active crypto;

@@ -1,11 +1,10 @@
 """Participant: a worker, saver and voter.
 
 A thin Mesa agent whose attributes read and write its own row of the population's columns
-(model/population.py): the whole population decides in one vectorised pass, yet each
-participant can still be inspected and followed. `step` runs the same decision rule
-(model/participant_rules.py) for this participant alone; the model never calls it (it exists
-so the benchmark can compare per-agent stepping with the bulk pass, and tests can check both
-agree).
+(agents/participant/population.py): the whole population decides in one vectorised pass, yet each
+participant can still be inspected and followed. `decide` runs the same decision rule
+(agents/participant/rule.py) for this participant alone; the model never calls it (the
+benchmark compares per-agent decisions with the bulk pass, and tests check both agree).
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from model import participant_rules as rules
+from agents.participant import rule as rules
 
 
 class Column:
@@ -26,8 +25,10 @@ class Column:
         if agent is None:
             return self
         if agent.row is None:
-            raise AttributeError(f"participant {agent.unique_id} has retired (left quarter "
-                                 f"{agent.left_quarter}); its row belongs to someone else")
+            raise AttributeError(
+                f"participant {agent.unique_id} has retired (left quarter "
+                f"{agent.left_quarter}); its row belongs to someone else"
+            )
         value = getattr(agent.model.population, self.name)[agent.row]
         return value.item() if isinstance(value, np.generic) else value
 
@@ -87,15 +88,40 @@ class Participant(mesa.Agent):
         self.remove()
 
     def step(self) -> None:
-        """This participant's decision for the quarter, one agent at a time (same rule as the bulk pass)."""
+        """Participants have no step of their own: the model runs their quarter in one pass.
+
+        `model.agents.do("step")` would otherwise run a different model without a word; the
+        one-agent form of the rule is `decide`.
+        """
+        raise TypeError(
+            "participants decide in one vectorised pass run by the model's step();"
+            " Participant.decide() runs the same rule for one agent"
+        )
+
+    def decide(self) -> None:
+        """This participant's allocation decision for the quarter, alone (the bulk pass's rule)."""
         m = self.model
         pop, emp, i = m.population, m.employer_view, self.row
         e = int(pop.employer[i])
         offered = bool(emp.offers[e]) and m.params["channel_401k"]
         u = pop.rng.random(3)
         alloc, _move, _panic, _u = rules.decide(
-            float(pop.affinity[i]), float(pop.trend_trait[i]), float(pop.attentiveness[i]),
-            float(pop.loss_aversion[i]), float(pop.risk_target[i]), float(pop.alloc[i]),
-            bool(pop.crypto_active[i] > 0.0), offered, float(emp.cap[e]), float(emp.fee[e]),
-            float(emp.cue[e]), float(pop.peer_share[i]), u[0], u[1], u[2], m.market_view, pop.k)
+            float(pop.affinity[i]),
+            float(pop.trend_trait[i]),
+            float(pop.attentiveness[i]),
+            float(pop.loss_aversion[i]),
+            float(pop.risk_target[i]),
+            float(pop.alloc[i]),
+            bool(pop.crypto_active[i] > 0.0),
+            offered,
+            float(emp.cap[e]),
+            float(emp.fee[e]),
+            float(emp.cue[e]),
+            float(pop.peer_share[i]),
+            u[0],
+            u[1],
+            u[2],
+            m.market_view,
+            pop.k,
+        )
         pop.alloc[i] = alloc

@@ -28,8 +28,21 @@ OFFLINE_ENV = {
 
 def server_command(port: int, host: str, open_browser: bool = False) -> list[str]:
     """The `solara run` command line that serves app.py on host:port in production mode."""
-    return [sys.executable, "-m", "solara", "run", str(APP), "--host", host, "--port", str(port),
-            "--production", "--open" if open_browser else "--no-open", "--log-level", "warning"]
+    return [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        str(APP),
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--production",
+        "--open" if open_browser else "--no-open",
+        "--log-level",
+        "warning",
+    ]
 
 
 def server_env(base: dict[str, str] | None = None) -> dict[str, str]:
@@ -48,17 +61,24 @@ def check_port(port: int) -> int:
 
 def viz(
     port: Annotated[int, typer.Option(help="Port to serve on (0: any free port).")] = DEFAULT_PORT,
-    host: Annotated[str, typer.Option(help="Address to listen on; 0.0.0.0 shares the page on the network.")] = "127.0.0.1",
-    open_browser: Annotated[bool, typer.Option("--open", help="Open the page in the default browser.")] = False,
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; 0.0.0.0 shares the page on the network.")
+    ] = "127.0.0.1",
+    open_browser: Annotated[
+        bool, typer.Option("--open", help="Open the page in the default browser.")
+    ] = False,
 ) -> None:
     """Serve the interactive browser page (Mesa SolaraViz) at http://HOST:PORT."""
-    from experiments.cli import fail  # the CLI's one-line error and exit status 2
+    from cli.console import fail  # the CLI's one-line error and exit status 2
 
     try:
         check_port(port)
         if not APP.is_file():
-            raise InputError("the browser page is missing", source=str(APP),
-                             allowed="run from a checkout of the crypto401k repository")
+            raise InputError(
+                "the browser page is missing",
+                source=str(APP),
+                allowed="run from a checkout of the crypto401k repository",
+            )
     except InputError as exc:
         fail(exc)
     print(f"crypto401k page: http://{host}:{port}  (Ctrl-C stops the server)", flush=True)

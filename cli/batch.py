@@ -12,7 +12,8 @@ from model.errors import InputError
 
 
 def _fail(exc: Exception) -> None:
-    from experiments.cli import fail
+    from cli.console import fail
+
     fail(exc)
 
 
@@ -20,15 +21,17 @@ def batch(
     file: Annotated[Path, typer.Argument(help="Experiment TOML file (see experiments/*.toml).")],
     out: Annotated[Path, typer.Option(help="Store folder; run the same command again to resume.")],
     workers: Annotated[int | None, typer.Option(help="Local worker processes (default: all cores).")] = None,
-    dask: Annotated[str | None, typer.Option(help="Address of a running Dask scheduler, e.g. tcp://host:8786.")] = None,
+    dask: Annotated[
+        str | None, typer.Option(help="Address of a running Dask scheduler, e.g. tcp://host:8786.")
+    ] = None,
     replicates: Annotated[int | None, typer.Option(help="Override the file's replicates.")] = None,
     participants: Annotated[int | None, typer.Option(help="Override the file's participant agents.")] = None,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
 ) -> None:
     """Run an experiment's runs into --out; completed runs are skipped, so it resumes after a crash."""
+    from cli.console import console, err_console
     from experiments.batch.experiment_file import load_experiment
     from experiments.batch.runner import run_batch
-    from experiments.cli import console, err_console
 
     try:
         if workers is not None and workers < 1:
@@ -44,22 +47,29 @@ def batch(
     except InputError as exc:
         _fail(exc)
     except KeyboardInterrupt:
-        err_console.print("interrupted: finished runs are stored; run the same command again"
-                          " to resume", highlight=False)
+        err_console.print(
+            "interrupted: finished runs are stored; run the same command again to resume", highlight=False
+        )
         raise typer.Exit(130) from None
-    msg = (f"{exp.name}: {summary.planned} runs planned, {summary.skipped} already stored,"
-           f" {summary.completed} completed, {summary.failed} failed"
-           + (f", {summary.redone} damaged runs redone" if summary.redone else "")
-           + f" in {summary.elapsed_s:.1f} s -> {out}")
+    msg = (
+        f"{exp.name}: {summary.planned} runs planned, {summary.skipped} already stored,"
+        f" {summary.completed} completed, {summary.failed} failed"
+        + (f", {summary.redone} damaged runs redone" if summary.redone else "")
+        + f" in {summary.elapsed_s:.1f} s -> {out}"
+    )
     console.print(msg, markup=False, highlight=False)
     for run_id, error in summary.failures[:10]:
-        err_console.print(f"  failed {run_id}: {error}", markup=False, highlight=False,
-                          soft_wrap=True)
+        err_console.print(f"  failed {run_id}: {error}", markup=False, highlight=False, soft_wrap=True)
     if summary.failed:
-        err_console.print("failed runs are recorded in the catalogue"
-                          " (crypto401k results DIR --sql \"SELECT run_id, error FROM catalogue"
-                          " WHERE status = 'failed'\") and are retried when the command is run"
-                          " again", markup=False, highlight=False, soft_wrap=True)
+        err_console.print(
+            "failed runs are recorded in the catalogue"
+            ' (crypto401k results DIR --sql "SELECT run_id, error FROM catalogue'
+            " WHERE status = 'failed'\") and are retried when the command is run"
+            " again",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
         raise typer.Exit(1)
 
 
@@ -72,15 +82,21 @@ def results(
     """Query a batch store with DuckDB; without --sql, count runs per scenario and status."""
     from rich.table import Table
 
+    from cli.console import console
     from experiments.batch.store import load_results
-    from experiments.cli import console
 
-    query = sql or ("SELECT scenario, status, count(*) AS runs, round(avg(duration_s), 2)"
-                    " AS mean_seconds FROM catalogue GROUP BY scenario, status ORDER BY 1, 2")
+    query = sql or (
+        "SELECT scenario, status, count(*) AS runs, round(avg(duration_s), 2)"
+        " AS mean_seconds FROM catalogue GROUP BY scenario, status ORDER BY 1, 2"
+    )
     try:
         if not store_dir.is_dir():
-            raise InputError("no such folder", source=str(store_dir), key="DIR",
-                             allowed="a folder written by `crypto401k batch`")
+            raise InputError(
+                "no such folder",
+                source=str(store_dir),
+                key="DIR",
+                allowed="a folder written by `crypto401k batch`",
+            )
         if csv is not None and csv.exists() and csv.is_dir():
             raise InputError("is a folder", source=str(csv), key="--csv", allowed="a file path")
         frame = load_results(store_dir, query)
@@ -88,16 +104,18 @@ def results(
         _fail(exc)
     if csv is not None:
         from experiments.single_run import atomic_write
+
         atomic_write(csv, lambda p: frame.to_csv(p, index=False))
         console.print(f"wrote {len(frame)} rows to {csv}")
         return
-    table = Table(caption=f"{len(frame)} rows" + (f" (first {limit} shown; --csv for all)"
-                                                   if len(frame) > limit else ""))
+    table = Table(
+        caption=f"{len(frame)} rows"
+        + (f" (first {limit} shown; --csv for all)" if len(frame) > limit else "")
+    )
     for c in frame.columns:
         table.add_column(str(c), overflow="fold")
     for row in frame.head(limit).itertuples(index=False):
-        table.add_row(*("" if v is None else f"{v:.6g}" if isinstance(v, float) else str(v)
-                        for v in row))
+        table.add_row(*("" if v is None else f"{v:.6g}" if isinstance(v, float) else str(v) for v in row))
     console.print(table)
 
 
@@ -106,15 +124,19 @@ def report(
     report_dir: Annotated[Path | None, typer.Option(help="Where to write (default DIR/report).")] = None,
 ) -> None:
     """Write fan charts (PNG), headline tables (CSV) and summary.md for a batch store."""
+    from cli.console import console
     from experiments.batch.report import write_report
-    from experiments.cli import console
 
     try:
         if not store_dir.is_dir():
-            raise InputError("no such folder", source=str(store_dir), key="DIR",
-                             allowed="a folder written by `crypto401k batch`")
+            raise InputError(
+                "no such folder",
+                source=str(store_dir),
+                key="DIR",
+                allowed="a folder written by `crypto401k batch`",
+            )
         written = write_report(store_dir, report_dir)
     except InputError as exc:
         _fail(exc)
-    for kind, path in written.items():
+    for path in written.values():
         console.print(f"wrote {path}", highlight=False)

@@ -30,26 +30,71 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from scipy import stats  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from scipy import stats
 
-from experiments.single_run import atomic_write, simulate, versions  # noqa: E402
-from experiments.validation import FULL, Plan  # noqa: E402
-from model import parameters as P  # noqa: E402
-from model import scenarios  # noqa: E402
-from model.errors import InputError  # noqa: E402
-from model.model import Crypto401kModel  # noqa: E402
-from model.plan_sizes import ASSET_SHARE, PARTICIPANT_SHARE, PLAN_SHARE, SEGMENTS  # noqa: E402
-from model.population import AGE_BANDS, VANGUARD_MEAN_BALANCE, VANGUARD_MEDIAN_BALANCE  # noqa: E402
+from agents.participant.population import AGE_BANDS, VANGUARD_MEAN_BALANCE, VANGUARD_MEDIAN_BALANCE
+from experiments.single_run import atomic_write, simulate, versions
+from model import parameters as P
+from model import scenarios
+from model.errors import InputError
+from model.model import Crypto401kModel
+from model.plan_sizes import ASSET_SHARE, PARTICIPANT_SHARE, PLAN_SHARE, SEGMENTS
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much work the report does: sizes, replicates, quarters (all stated in the report)."""
+
+    quarters: int = 40
+    headline_quarters: tuple[int, ...] = (12, 40)
+    sizes: tuple[int, ...] = (10_000, 30_000, 100_000, 300_000, 1_000_000)
+    replicates: tuple[int, ...] = (10, 10, 10, 6, 6)  # per size, seeds 0..R-1
+    paired_size: int = 100_000
+    paired_replicates: int = 12
+    paired_scenario: str = "crash"  # compared with baseline for the CRN section
+    static_participants: int = 30_000  # the static arithmetic does not depend on the agent count
+    static_replicates: int = 3
+    population_participants: int = 300_000
+    n_employers: int | None = None  # None: the declared default
+    tolerance: float = 1.5  # a size passes when its mean is within the noise of the largest size's and
+    #                         its replicate SD is at most this multiple of the largest size's
+
+    def __post_init__(self):
+        if len(self.sizes) != len(self.replicates):
+            raise ValueError("one replicate count per size")
+
+    @property
+    def headline(self) -> tuple[int, ...]:
+        """Headline quarters that exist in a run of `quarters` quarters."""
+        return tuple(q for q in self.headline_quarters if q <= self.quarters) or (self.quarters,)
+
+
+FULL = Plan()
+QUICK = Plan(
+    quarters=6,
+    headline_quarters=(3, 6),
+    sizes=(1_000, 2_000, 4_000),
+    replicates=(3, 3, 3),
+    paired_size=2_000,
+    paired_replicates=4,
+    static_participants=2_000,
+    static_replicates=2,
+    population_participants=4_000,
+    n_employers=150,
+)
+
 
 B = 1e9
 Z95 = 1.959964
 # Balance rows of AGE_BANDS that Vanguard publishes; the others are interpolated there.
 PUBLISHED_BANDS = {0, 1, 2, 5}
 # Quarter-0 political figures (copied, with sources).
-HOUSE_PRO_CRYPTO = 278 / 435  # 278 House members rated pro-crypto after the 2024 election (Stand With Crypto, Jan 2025)
+HOUSE_PRO_CRYPTO = (
+    278 / 435
+)  # 278 House members rated pro-crypto after the 2024 election (Stand With Crypto, Jan 2025)
 # Senate: the GENIUS Act passed 68-30 (Jun 2025, roll call). The calibration sheet's "20 Senate members
 # rated pro-crypto" (Stand With Crypto) contradicts that vote and is not used.
 SENATE_PRO_CRYPTO = 68 / 100
@@ -152,12 +197,22 @@ def static_section(runs: Runs, figs: dict) -> tuple[str, bool]:
         aum_end = np.array([t["crypto_aum_usd"].iloc[-1] for t in tabs])
         passed = err < 0.005 and abs(flow0 - claim) / claim < 0.005
         ok &= passed
-        rows.append([name, _pct(share), _usd(claim), _usd(aum0), _usd(flow0), _pct(err, 3),
-                     f"{_pct(share_end.mean(), 2)}", f"{_usd(np.median(aum_end))}",
-                     "pass" if passed else "FAIL"])
+        rows.append(
+            [
+                name,
+                _pct(share),
+                _usd(claim),
+                _usd(aum0),
+                _usd(flow0),
+                _pct(err, 3),
+                f"{_pct(share_end.mean(), 2)}",
+                f"{_usd(np.median(aum_end))}",
+                "pass" if passed else "FAIL",
+            ]
+        )
         q = tabs[0]["quarter"]
         med = np.median(np.vstack([t["crypto_aum_usd"] for t in tabs]), axis=0)
-        line, = ax.plot(q, med / B, label=f"{name} (median of {len(tabs)} seeds)")
+        (line,) = ax.plot(q, med / B, label=f"{name} (median of {len(tabs)} seeds)")
         ax.axhline(claim / B, color=line.get_color(), ls=":", lw=1)
     ax.set_xlabel("quarter (0 = 2025Q3)")
     ax.set_ylabel("crypto in 401(k) accounts, $B")
@@ -173,10 +228,22 @@ def static_section(runs: Runs, figs: dict) -> tuple[str, bool]:
         "and crypto returns and shrink with retirements, so the crypto share of assets drifts with "
         f"the price. {plan.static_participants:,} participants, {plan.quarters} quarters, "
         f"{plan.static_replicates} seeds.\n\n"
-        + _md_table(["scenario", "share", "seed arithmetic", "crypto held, q0", "net flow, q0",
-                     "error, q0", f"crypto share of assets, q{plan.quarters} (mean)",
-                     f"crypto held, q{plan.quarters} (median)", "check"], rows)
-        + "\n![static scenarios](validation/static.png)\n")
+        + _md_table(
+            [
+                "scenario",
+                "share",
+                "seed arithmetic",
+                "crypto held, q0",
+                "net flow, q0",
+                "error, q0",
+                f"crypto share of assets, q{plan.quarters} (mean)",
+                f"crypto held, q{plan.quarters} (median)",
+                "check",
+            ],
+            rows,
+        )
+        + "\n![static scenarios](validation/static.png)\n"
+    )
     return text, ok
 
 
@@ -198,42 +265,109 @@ def population_section(runs: Runs, figs: dict) -> str:
         model_median.append(md)
         model_def.append(dd)
         label = "Vanguard HAS 2025" if i in PUBLISHED_BANDS else "interpolated"
-        band_rows.append([f"{lo:.0f}-{hi:.0f}", _pct(sel.mean()), _pct(share, 0),
-                          f"${mean:,.0f}", f"${mm:,.0f}", f"${median:,.0f}", f"${md:,.0f}", label,
-                          _pct(deferral), _pct(dd)])
-    band_rows.append(["all", "100%", "100%", f"${VANGUARD_MEAN_BALANCE:,.0f}", f"${bal.mean():,.0f}",
-                      f"${VANGUARD_MEDIAN_BALANCE:,.0f}", f"${np.median(bal):,.0f}", "Vanguard HAS 2025",
-                      "7.7%", _pct(pop.deferral.mean())])
-    segment = np.array([e.segment for e in m.employer_list])
+        band_rows.append(
+            [
+                f"{lo:.0f}-{hi:.0f}",
+                _pct(sel.mean()),
+                _pct(share, 0),
+                f"${mean:,.0f}",
+                f"${mm:,.0f}",
+                f"${median:,.0f}",
+                f"${md:,.0f}",
+                label,
+                _pct(deferral),
+                _pct(dd),
+            ]
+        )
+    band_rows.append(
+        [
+            "all",
+            "100%",
+            "100%",
+            f"${VANGUARD_MEAN_BALANCE:,.0f}",
+            f"${bal.mean():,.0f}",
+            f"${VANGUARD_MEDIAN_BALANCE:,.0f}",
+            f"${np.median(bal):,.0f}",
+            "Vanguard HAS 2025",
+            "7.7%",
+            _pct(pop.deferral.mean()),
+        ]
+    )
+    segment = np.array([e.segment for e in m.employers])
     seg_of = segment[pop.employer]
     seg_rows = []
     for s, name in enumerate(SEGMENTS):
-        seg_rows.append([name, _pct(PLAN_SHARE[s], 2), _pct((segment == s).mean(), 2),
-                         _pct(PARTICIPANT_SHARE[s]), _pct((seg_of == s).mean()),
-                         _pct(ASSET_SHARE[s]), _pct(bal[seg_of == s].sum() / bal.sum())])
+        seg_rows.append(
+            [
+                name,
+                _pct(PLAN_SHARE[s], 2),
+                _pct((segment == s).mean(), 2),
+                _pct(PARTICIPANT_SHARE[s]),
+                _pct((seg_of == s).mean()),
+                _pct(ASSET_SHARE[s]),
+                _pct(bal[seg_of == s].sum() / bal.sum()),
+            ]
+        )
     p = m.params
     totals = [
-        ["401(k) assets", _usd(p["total_401k_assets_usd"]), _usd(t0["total_401k_assets_usd"]),
-         "ICI, 31 Mar 2025"],
-        ["participants represented", f"{p['us_participants'] / 1e6:.0f}M",
-         f"{pop.weight * pop.n / 1e6:.1f}M", "ICI, Mar 2026"],
-        ["plans offering crypto", f"< {_pct(GAO_UPPER, 0)}", _pct(t0["plans_offering_share"], 2),
-         "GAO-25-106161 (2024)"],
-        ["participants holding crypto", f"< {_pct(GAO_UPPER, 0)}", _pct(t0["adoption_rate"], 3),
-         "GAO-25-106161 (2024)"],
-        ["crypto share of 401(k) assets", f"< {_pct(GAO_UPPER, 0)}",
-         _pct(t0["crypto_share_of_401k_assets"], 4), "GAO-25-106161 (2024)"],
+        [
+            "401(k) assets",
+            _usd(p["total_401k_assets_usd"]),
+            _usd(t0["total_401k_assets_usd"]),
+            "ICI, 31 Mar 2025",
+        ],
+        [
+            "participants represented",
+            f"{p['us_participants'] / 1e6:.0f}M",
+            f"{pop.weight * pop.n / 1e6:.1f}M",
+            "ICI, Mar 2026",
+        ],
+        [
+            "plans offering crypto",
+            f"< {_pct(GAO_UPPER, 0)}",
+            _pct(t0["plans_offering_share"], 2),
+            "GAO-25-106161 (2024)",
+        ],
+        [
+            "participants holding crypto",
+            f"< {_pct(GAO_UPPER, 0)}",
+            _pct(t0["adoption_rate"], 3),
+            "GAO-25-106161 (2024)",
+        ],
+        [
+            "crypto share of 401(k) assets",
+            f"< {_pct(GAO_UPPER, 0)}",
+            _pct(t0["crypto_share_of_401k_assets"], 4),
+            "GAO-25-106161 (2024)",
+        ],
     ]
     if "pro_crypto_share_house" in t0:
-        totals.append(["pro-crypto share of the House", _pct(HOUSE_PRO_CRYPTO),
-                       _pct(t0["pro_crypto_share_house"]), "Stand With Crypto, Jan 2025 (278 of 435)"])
+        totals.append(
+            [
+                "pro-crypto share of the House",
+                _pct(HOUSE_PRO_CRYPTO),
+                _pct(t0["pro_crypto_share_house"]),
+                "Stand With Crypto, Jan 2025 (278 of 435)",
+            ]
+        )
     else:
-        totals.append(["pro-crypto share of the House", _pct(HOUSE_PRO_CRYPTO),
-                       "not modelled yet (no politics module)", "Stand With Crypto, Jan 2025 (278 of 435)"])
+        totals.append(
+            [
+                "pro-crypto share of the House",
+                _pct(HOUSE_PRO_CRYPTO),
+                "not modelled yet (no politics module)",
+                "Stand With Crypto, Jan 2025 (278 of 435)",
+            ]
+        )
     if "pro_crypto_share_senate" in t0:
-        totals.append(["pro-crypto share of the Senate", _pct(SENATE_PRO_CRYPTO),
-                       _pct(t0["pro_crypto_share_senate"]),
-                       "GENIUS Act, Senate 68-30 (Jun 2025), as a proxy for pro-crypto senators"])
+        totals.append(
+            [
+                "pro-crypto share of the Senate",
+                _pct(SENATE_PRO_CRYPTO),
+                _pct(t0["pro_crypto_share_senate"]),
+                "GENIUS Act, Senate 68-30 (Jun 2025), as a proxy for pro-crypto senators",
+            ]
+        )
 
     fig, axes = plt.subplots(1, 2, figsize=(12, 4))
     x = np.arange(len(AGE_BANDS))
@@ -241,7 +375,9 @@ def population_section(runs: Runs, figs: dict) -> str:
     ax = axes[0]
     ax.bar(x - 0.3, [b[3] / 1e3 for b in AGE_BANDS], 0.2, label="mean, figure", color="tab:blue", alpha=0.5)
     ax.bar(x - 0.1, np.array(model_mean) / 1e3, 0.2, label="mean, model", color="tab:blue")
-    ax.bar(x + 0.1, [b[4] / 1e3 for b in AGE_BANDS], 0.2, label="median, figure", color="tab:orange", alpha=0.5)
+    ax.bar(
+        x + 0.1, [b[4] / 1e3 for b in AGE_BANDS], 0.2, label="median, figure", color="tab:orange", alpha=0.5
+    )
     ax.bar(x + 0.3, np.array(model_median) / 1e3, 0.2, label="median, model", color="tab:orange")
     ax.set_xticks(x, labels)
     ax.set_xlabel("age band (45-64 figures interpolated)")
@@ -263,16 +399,39 @@ def population_section(runs: Runs, figs: dict) -> str:
         "then scaled so all balances add up to $8.7T; the segment factor and the scaling shift the "
         "band figures, so a band may differ from its source by a few to tens of percent while the "
         "total is exact.\n\n"
-        + _md_table(["age band", "share, model", "share, assumed", "mean balance, figure",
-                     "mean, model", "median balance, figure", "median, model", "balance source",
-                     "deferral, figure", "deferral, model"], band_rows)
+        + _md_table(
+            [
+                "age band",
+                "share, model",
+                "share, assumed",
+                "mean balance, figure",
+                "mean, model",
+                "median balance, figure",
+                "median, model",
+                "balance source",
+                "deferral, figure",
+                "deferral, model",
+            ],
+            band_rows,
+        )
         + "\nPlan-size segments (PLANSPONSOR Recordkeeping Survey 2025; the mid segment is the "
-          "remainder):\n\n"
-        + _md_table(["segment", "plans, figure", "plans, model", "participants, figure",
-                     "participants, model", "assets, figure", "assets, model"], seg_rows)
+        "remainder):\n\n"
+        + _md_table(
+            [
+                "segment",
+                "plans, figure",
+                "plans, model",
+                "participants, figure",
+                "participants, model",
+                "assets, figure",
+                "assets, model",
+            ],
+            seg_rows,
+        )
         + "\nTotals and precedents at quarter 0:\n\n"
         + _md_table(["quantity", "figure", "model", "source"], totals)
-        + "\n![population at quarter 0](validation/population.png)\n")
+        + "\n![population at quarter 0](validation/population.png)\n"
+    )
 
 
 # --- 3. convergence in agent count
@@ -285,8 +444,9 @@ def convergence_section(runs: Runs, figs: dict) -> tuple[str, dict]:
         runs.log(f"convergence: {r} runs of {n:,} participants")
         for s in range(r):
             runs.get("baseline", n, s)
-    metrics = [(m, q) for m in HEADLINE_METRICS for q in plan.headline
-               if m in runs.get("baseline", ref, 0).columns]
+    metrics = [
+        (m, q) for m in HEADLINE_METRICS for q in plan.headline if m in runs.get("baseline", ref, 0).columns
+    ]
     rows, dev_rows, passes = [], [], {}
     for n, r in zip(plan.sizes, plan.replicates, strict=True):
         cells = [f"{n:,}", str(r), f"{np.mean(runs.seconds.get(n, [math.nan])):.1f}"]
@@ -319,12 +479,20 @@ def convergence_section(runs: Runs, figs: dict) -> tuple[str, dict]:
     for ax, (metric, q) in zip(axes[0], metrics, strict=True):
         scale = B if metric.endswith("_usd") else 1.0
         ref_x = runs.values("baseline", ref, range(r_ref), metric, q) / scale
-        ax.axhspan(ref_x.mean() - ref_x.std(ddof=1), ref_x.mean() + ref_x.std(ddof=1), color="0.85",
-                   label=f"{ref:,}: mean ± replicate SD")
-        means = [runs.values("baseline", n, range(r), metric, q).mean() / scale
-                 for n, r in zip(plan.sizes, plan.replicates, strict=True)]
-        cis = [ci_half_width(runs.values("baseline", n, range(r), metric, q)) / scale
-               for n, r in zip(plan.sizes, plan.replicates, strict=True)]
+        ax.axhspan(
+            ref_x.mean() - ref_x.std(ddof=1),
+            ref_x.mean() + ref_x.std(ddof=1),
+            color="0.85",
+            label=f"{ref:,}: mean ± replicate SD",
+        )
+        means = [
+            runs.values("baseline", n, range(r), metric, q).mean() / scale
+            for n, r in zip(plan.sizes, plan.replicates, strict=True)
+        ]
+        cis = [
+            ci_half_width(runs.values("baseline", n, range(r), metric, q)) / scale
+            for n, r in zip(plan.sizes, plan.replicates, strict=True)
+        ]
         ax.errorbar(plan.sizes, means, yerr=cis, fmt="o-", capsize=3, label="mean, 95% CI")
         ax.set_xscale("log")
         ax.set_xlabel("participant agents")
@@ -333,9 +501,12 @@ def convergence_section(runs: Runs, figs: dict) -> tuple[str, dict]:
             ax.legend(fontsize=7)
     fig.tight_layout()
     figs["convergence.png"] = fig
-    verdict = (f"**Smallest size whose results stay within the replicate noise of {ref:,}: "
-               f"{smallest:,} participants**" if smallest else
-               f"**No size below {ref:,} stays within its replicate noise**")
+    verdict = (
+        f"**Smallest size whose results stay within the replicate noise of {ref:,}: "
+        f"{smallest:,} participants**"
+        if smallest
+        else f"**No size below {ref:,} stays within its replicate noise**"
+    )
     # Only a plan whose sizes bracket the default can speak for it.
     justified = smallest is not None and smallest <= default_n <= ref
     text = (
@@ -351,12 +522,18 @@ def convergence_section(runs: Runs, figs: dict) -> tuple[str, dict]:
         "answer is the smallest size from which every larger size passes. With 6-10 seeds the test "
         "only detects differences of the order of the confidence half-widths in the first table.\n\n"
         + _md_table(["participants", "R", "seconds/run"] + names, rows)
-        + "\n" + _md_table(["participants"] + [f"{n}: gap / noise, SD ratio" for n in names] + ["passes"], dev_rows)
+        + "\n"
+        + _md_table(["participants"] + [f"{n}: gap / noise, SD ratio" for n in names] + ["passes"], dev_rows)
         + f"\n{verdict}. The declared default `n_participants` = {default_n:,} is "
-        + ("justified by this result." if justified else
-           "not covered by this plan's sizes." if default_n > ref else
-           "NOT justified by this result: raise it or accept the noise.")
-        + "\n\n![convergence](validation/convergence.png)\n")
+        + (
+            "justified by this result."
+            if justified
+            else "not covered by this plan's sizes."
+            if default_n > ref
+            else "NOT justified by this result: raise it or accept the noise."
+        )
+        + "\n\n![convergence](validation/convergence.png)\n"
+    )
     return text, {"smallest": smallest, "default": default_n, "justified": justified}
 
 
@@ -372,16 +549,18 @@ def replicates_section(runs: Runs, figs: dict, findings: dict) -> str:
     alt = runs.values(other, n, seeds, "cumulative_net_flow_usd", q)
     sd_base, sd_alt = base.std(ddof=1), alt.std(ddof=1)
     sd_crn = (base - alt).std(ddof=1)
-    sd_ind = math.sqrt(sd_base ** 2 + sd_alt ** 2)  # independent seeds: variances add
+    sd_ind = math.sqrt(sd_base**2 + sd_alt**2)  # independent seeds: variances add
     sd_ind_emp = (base - np.roll(alt, 1)).std(ddof=1)  # seed s against seed s-1: an unpaired draw
     p_base = runs.values("baseline", n, seeds, "price_index", q)
     p_cf = runs.values("no_401k", n, seeds, "price_index", q)
     sdp_crn = (p_base - p_cf).std(ddof=1)
     sdp_ind = math.sqrt(p_base.var(ddof=1) + p_cf.var(ddof=1))
     rows = []
-    for label, sd in ((f"baseline alone", sd_base),
-                      (f"baseline - {other}, independent seeds", sd_ind),
-                      (f"baseline - {other}, same seeds (CRN)", sd_crn)):
+    for label, sd in (
+        ("baseline alone", sd_base),
+        (f"baseline - {other}, independent seeds", sd_ind),
+        (f"baseline - {other}, same seeds (CRN)", sd_crn),
+    ):
         rows.append([label, _usd(sd)] + [str(replicates_for(sd, w)) for w in CI_TARGETS_USD])
     price_rows = [
         ["baseline - no_401k, independent seeds", f"{sdp_ind:.4f}"]
@@ -391,8 +570,11 @@ def replicates_section(runs: Runs, figs: dict, findings: dict) -> str:
     ]
     fig, ax = plt.subplots(figsize=(6.5, 4))
     reps = np.arange(2, 201)
-    for label, sd in (("baseline alone", sd_base), (f"paired vs {other}, independent", sd_ind),
-                      (f"paired vs {other}, CRN", sd_crn)):
+    for label, sd in (
+        ("baseline alone", sd_base),
+        (f"paired vs {other}, independent", sd_ind),
+        (f"paired vs {other}, CRN", sd_crn),
+    ):
         ax.plot(reps, stats.t.ppf(0.975, reps - 1) * sd / np.sqrt(reps) / B, label=label)
     for w in CI_TARGETS_USD:
         ax.axhline(w / B, color="0.6", ls=":", lw=1)
@@ -403,11 +585,16 @@ def replicates_section(runs: Runs, figs: dict, findings: dict) -> str:
     ax.set_title("Replicates needed, with and without common random numbers", fontsize=10)
     ax.legend(fontsize=8)
     figs["replicates.png"] = fig
-    gain = sd_ind ** 2 / sd_crn ** 2 if sd_crn > 0 else math.inf
-    gain_p = sdp_ind ** 2 / sdp_crn ** 2 if sdp_crn > 0 else math.inf
-    findings.update(crn_gain_flow=gain, crn_gain_price=gain_p, sd_flow=sd_base, sd_flow_crn=sd_crn,
-                    replicates_10b=replicates_for(sd_base, 10e9),
-                    replicates_10b_crn=replicates_for(sd_crn, 10e9))
+    gain = sd_ind**2 / sd_crn**2 if sd_crn > 0 else math.inf
+    gain_p = sdp_ind**2 / sdp_crn**2 if sdp_crn > 0 else math.inf
+    findings.update(
+        crn_gain_flow=gain,
+        crn_gain_price=gain_p,
+        sd_flow=sd_base,
+        sd_flow_crn=sd_crn,
+        replicates_10b=replicates_for(sd_base, 10e9),
+        replicates_10b_crn=replicates_for(sd_crn, 10e9),
+    )
     return (
         f"Cumulative net flow at quarter {q}, {n:,} participants, seeds 0..{r - 1}. The replicate "
         f"standard deviation (SD) of the quantity and the replicates needed for a 95% confidence "
@@ -418,14 +605,15 @@ def replicates_section(runs: Runs, figs: dict, findings: dict) -> str:
         f"{other} mean {_usd(alt.mean())}; mean paired difference {_usd((base - alt).mean())}.\n\n"
         + _md_table(["estimate", "SD"] + [f"R for ± {_usd(w)}" for w in CI_TARGETS_USD], rows)
         + f"\nCRN cut the variance of the difference by a factor of {gain:.1f} "
-          f"(so {gain:.1f} times fewer replicates for the same width). The empirical SD of unpaired "
-          f"differences (seed s against seed s-1) is {_usd(sd_ind_emp)}, close to the "
-          f"{_usd(sd_ind)} assumed above.\n\n"
-          f"The price effect of the 401(k) channel (price index at q{q}, baseline - no_401k) shows "
-          f"CRN at its strongest, since the counterfactual differs only by the 401(k) flow: variance "
-          f"cut by a factor of {gain_p:,.0f}.\n\n"
+        f"(so {gain:.1f} times fewer replicates for the same width). The empirical SD of unpaired "
+        f"differences (seed s against seed s-1) is {_usd(sd_ind_emp)}, close to the "
+        f"{_usd(sd_ind)} assumed above.\n\n"
+        f"The price effect of the 401(k) channel (price index at q{q}, baseline - no_401k) shows "
+        f"CRN at its strongest, since the counterfactual differs only by the 401(k) flow: variance "
+        f"cut by a factor of {gain_p:,.0f}.\n\n"
         + _md_table(["estimate", "SD (price index)", "R for ± 0.01", "R for ± 0.005"], price_rows)
-        + "\n![replicates](validation/replicates.png)\n")
+        + "\n![replicates](validation/replicates.png)\n"
+    )
 
 
 # --- 5. calibration fit
@@ -436,11 +624,15 @@ def calibration_section(runs: Runs) -> str:
     """The fit table of each shipped calibrated scenario against the calibration targets."""
     names = [s for s in scenarios.available() if s.startswith("calibrated")]
     if not names:
-        return ("No calibrated scenario is shipped yet (`crypto401k calibrate ... --save-scenario "
-                "experiments/scenarios/calibrated.toml`); this section is filled when one exists.\n")
+        return (
+            "No calibrated scenario is shipped yet (`crypto401k calibrate ... --save-scenario "
+            "model/scenarios/calibrated.toml`); this section is filled when one exists.\n"
+        )
     if not CALIBRATION_TARGETS.is_file():
-        return (f"Calibrated scenario(s) {', '.join(names)} exist, but there is no targets file "
-                f"experiments/{CALIBRATION_TARGETS.name} to compare them with.\n")
+        return (
+            f"Calibrated scenario(s) {', '.join(names)} exist, but there is no targets file "
+            f"experiments/{CALIBRATION_TARGETS.name} to compare them with.\n"
+        )
     from experiments.tuning.targets import load_targets
 
     targets = load_targets(CALIBRATION_TARGETS)
@@ -456,14 +648,40 @@ def calibration_section(runs: Runs) -> str:
                 continue
             b, c = t.statistic.of_runs(base), t.statistic.of_runs(cal)
             bound = {"upper": "at most ", "lower": "at least "}.get(t.kind, "")
-            rows.append([name, t.name, f"`{t.statistic.text}`", f"{bound}{t.observed:.4g}",
-                         f"{b:.4g}", f"{t.error(b):+.2f}", f"{c:.4g}", f"{t.error(c):+.2f}",
-                         f"{t.tolerance:.3g}", t.source])
-    return (f"Targets from experiments/{CALIBRATION_TARGETS.name}; {n:,} participants, {r} seeds, "
-            "statistics averaged over seeds; error in tolerances ((simulated - observed) / "
-            "tolerance, 0 inside a bound).\n\n"
-            + _md_table(["scenario", "target", "statistic", "observed", "baseline", "error",
-                         "calibrated", "error", "tolerance", "source"], rows))
+            rows.append(
+                [
+                    name,
+                    t.name,
+                    f"`{t.statistic.text}`",
+                    f"{bound}{t.observed:.4g}",
+                    f"{b:.4g}",
+                    f"{t.error(b):+.2f}",
+                    f"{c:.4g}",
+                    f"{t.error(c):+.2f}",
+                    f"{t.tolerance:.3g}",
+                    t.source,
+                ]
+            )
+    return (
+        f"Targets from experiments/{CALIBRATION_TARGETS.name}; {n:,} participants, {r} seeds, "
+        "statistics averaged over seeds; error in tolerances ((simulated - observed) / "
+        "tolerance, 0 inside a bound).\n\n"
+        + _md_table(
+            [
+                "scenario",
+                "target",
+                "statistic",
+                "observed",
+                "baseline",
+                "error",
+                "calibrated",
+                "error",
+                "tolerance",
+                "source",
+            ],
+            rows,
+        )
+    )
 
 
 # --- the report
@@ -487,15 +705,19 @@ def build(plan: Plan = FULL, log: Callable[[str], None] = print) -> tuple[str, d
     sizes = ", ".join(f"{n:,} (R={r})" for n, r in zip(plan.sizes, plan.replicates, strict=True))
     md = (
         "# Validation report\n\n"
-        "Generated by `crypto401k validate --out docs` (experiments/validation.py) from fresh runs; "
+        "Generated by `crypto401k validate --out docs` (experiments/reports/validation.py) from fresh runs; "
         "do not edit by hand. The model itself is described in [ODD.md](ODD.md).\n\n"
         f"Plan: {plan.quarters} quarters; headline quarters {', '.join(map(str, plan.headline))}; "
         f"sizes and replicates {sizes}; paired comparisons {plan.paired_replicates} seeds at "
         f"{plan.paired_size:,} participants; employers "
         f"{plan.n_employers or P.PARAMETERS['n_employers'].default:,}. "
         f"{len(runs.tables)} runs in {minutes:.1f} minutes (sequential, one process). {vers}.\n\n"
-        + ("" if plan == FULL else "**Smoke-test plan (`--quick`): tiny sizes, not evidence about "
-           "the model; the committed report uses the full plan.**\n\n")
+        + (
+            ""
+            if plan == FULL
+            else "**Smoke-test plan (`--quick`): tiny sizes, not evidence about "
+            "the model; the committed report uses the full plan.**\n\n"
+        )
         + "Summary:\n"
         f"* static scenarios reproduce the seed arithmetic: {'yes' if static_ok else 'NO'};\n"
         f"* smallest participant count within the replicate noise of {max(plan.sizes):,}: "
@@ -504,13 +726,25 @@ def build(plan: Plan = FULL, log: Callable[[str], None] = print) -> tuple[str, d
         f"* common random numbers cut the variance of a paired difference in cumulative flow by a "
         f"factor of {crn['crn_gain_flow']:.1f} (baseline vs {plan.paired_scenario}) and of the "
         f"401(k) price effect (baseline vs no_401k) by a factor of {crn['crn_gain_price']:,.0f}.\n\n"
-        "## 1. Static scenarios against the seed arithmetic\n\n" + static_md
-        + "\n## 2. Initial population against the calibration figures\n\n" + pop_md
-        + "\n## 3. Convergence in agent count\n\n" + conv_md
-        + "\n## 4. Replicates and common random numbers\n\n" + rep_md
-        + "\n## 5. Calibration fit\n\n" + cal_md)
-    findings = {"static_ok": static_ok, **conv, **crn, "runs": len(runs.tables), "minutes": minutes,
-                "plan": asdict(plan)}
+        "## 1. Static scenarios against the seed arithmetic\n\n"
+        + static_md
+        + "\n## 2. Initial population against the calibration figures\n\n"
+        + pop_md
+        + "\n## 3. Convergence in agent count\n\n"
+        + conv_md
+        + "\n## 4. Replicates and common random numbers\n\n"
+        + rep_md
+        + "\n## 5. Calibration fit\n\n"
+        + cal_md
+    )
+    findings = {
+        "static_ok": static_ok,
+        **conv,
+        **crn,
+        "runs": len(runs.tables),
+        "minutes": minutes,
+        "plan": asdict(plan),
+    }
     return md, figs, findings
 
 

@@ -12,43 +12,36 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from cli import batch, docs, tuning, validate, viz
+from cli.console import check_out_dir, console, err_console, fail, print_error
 from model import parameters as P
 from model import scenarios
 from model.errors import InputError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Agent-based model of crypto in US 401(k) plans (Mesa).")
-console = Console()
-err_console = Console(stderr=True)
-
-
-def fail(exc: Exception) -> None:
-    """Print a user error as one line and exit with status 2."""
-    # escape(): messages name [sections] and file paths, which rich would read as markup
-    err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
-
-
-def check_out_dir(out: Path) -> Path:
-    """The output folder, refused if it is an existing file."""
-    if out.exists() and not out.is_dir():
-        raise InputError("exists and is not a folder", source=str(out), key="--out")
-    return out
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="Agent-based model of crypto in US 401(k) plans (Mesa)."
+)
 
 
 @app.command()
 def run(
-    scenario: Annotated[str, typer.Option(help="Shipped scenario name or path to a scenario TOML file.")] = "baseline",
-    out: Annotated[Path, typer.Option(help="Output folder for quarters.csv, summary.json, dashboard.png.")] = Path("out"),
-    quarters: Annotated[int | None, typer.Option(help="Quarters to simulate (default: the scenario's, 40).")] = None,
+    scenario: Annotated[
+        str, typer.Option(help="Shipped scenario name or path to a scenario TOML file.")
+    ] = "baseline",
+    out: Annotated[
+        Path, typer.Option(help="Output folder for quarters.csv, summary.json, dashboard.png.")
+    ] = Path("out"),
+    quarters: Annotated[
+        int | None, typer.Option(help="Quarters to simulate (default: the scenario's, 40).")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same output.")] = 0,
     participants: Annotated[int | None, typer.Option(help="Participant agents (default 100,000).")] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a parameter: name=value (repeatable).")] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a parameter: name=value (repeatable).")
+    ] = None,
     no_dashboard: Annotated[bool, typer.Option("--no-dashboard", help="Skip the PNG dashboard.")] = False,
 ) -> None:
     """Run one scenario and write quarters.csv, summary.json and dashboard.png to --out."""
@@ -61,27 +54,51 @@ def run(
             overrides["n_participants"] = P.get("n_participants").check(participants, "--participants")
         n_quarters = spec.quarters if quarters is None else quarters
         if not 1 <= n_quarters <= scenarios.MAX_QUARTERS:
-            raise InputError(f"{n_quarters} is out of range", key="--quarters",
-                             allowed=f"an integer from 1 to {scenarios.MAX_QUARTERS}")
+            raise InputError(
+                f"{n_quarters} is out of range",
+                key="--quarters",
+                allowed=f"an integer from 1 to {scenarios.MAX_QUARTERS}",
+            )
         spec.parameters(overrides)  # validate everything before any work
         check_out_dir(out)
     except InputError as exc:
         fail(exc)
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} quarters"),
-                  TimeElapsedColumn(), TimeRemainingColumn(), console=err_console, transient=True) as bar:
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} quarters"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
         task = bar.add_task(f"{spec.name} (seed {seed})", total=n_quarters)
-        model, table = simulate(spec, quarters=n_quarters, seed=seed, overrides=overrides,
-                                on_quarter=lambda q: bar.update(task, completed=q))
+        model, table = simulate(
+            spec,
+            quarters=n_quarters,
+            seed=seed,
+            overrides=overrides,
+            on_quarter=lambda q: bar.update(task, completed=q),
+        )
     write_outputs(out, model, table, dashboard=not no_dashboard)
     _print_table(table)
-    console.print(f"wrote {out / 'quarters.csv'}, {out / 'summary.json'}"
-                  + ("" if no_dashboard else f", {out / 'dashboard.png'}"))
+    console.print(
+        f"wrote {out / 'quarters.csv'}, {out / 'summary.json'}"
+        + ("" if no_dashboard else f", {out / 'dashboard.png'}")
+    )
 
 
 def _print_table(table) -> None:
-    columns = {"date": "date", "adoption_rate": "adoption", "plans_offering_share": "plans offering",
-               "crypto_aum_usd": "crypto AUM", "cumulative_net_flow_usd": "cum. net flow",
-               "price_index": "price", "flow_price_impact": "flow impact", "moat_index": "moat"}
+    columns = {
+        "date": "date",
+        "adoption_rate": "adoption",
+        "plans_offering_share": "plans offering",
+        "crypto_aum_usd": "crypto AUM",
+        "cumulative_net_flow_usd": "cum. net flow",
+        "price_index": "price",
+        "flow_price_impact": "flow impact",
+        "moat_index": "moat",
+    }
     show = [c for c in columns if c in table.columns]
     t = Table(title="Quarters (every 4th, and the last)")
     for c in show:
@@ -114,7 +131,13 @@ def params(
         t.add_column(c, overflow="fold")
     for p in P.PARAMETERS.values():
         if group in (None, p.group):
-            t.add_row(p.name, str(p.default), p.unit, p.allowed.replace("an integer ", "").replace("a number ", ""), p.source)
+            t.add_row(
+                p.name,
+                str(p.default),
+                p.unit,
+                p.allowed.replace("an integer ", "").replace("a number ", ""),
+                p.source,
+            )
     console.print(t)
 
 
@@ -129,20 +152,15 @@ def list_scenarios() -> None:
     console.print(t)
 
 
-# --- commands of the other subsystems register themselves here (one line each)
-from experiments.batch import cli as batch_cli  # noqa: E402
-app.command("batch")(batch_cli.batch)
-app.command("results")(batch_cli.results)
-app.command("report")(batch_cli.report)
-from experiments.tuning import cli as tuning_cli  # noqa: E402
-app.command("sensitivity")(tuning_cli.sensitivity)
-app.command("calibrate")(tuning_cli.calibrate)
-from experiments import odd_tables, validation  # noqa: E402
-app.command("docs")(odd_tables.docs)
-app.command("validate")(validation.validate)
-from experiments import viz as viz_cli  # noqa: E402
-app.command("viz")(viz_cli.viz)
-# (end of command registrations)
+# --- commands of the other subsystems (one module each)
+app.command("batch")(batch.batch)
+app.command("results")(batch.results)
+app.command("report")(batch.report)
+app.command("sensitivity")(tuning.sensitivity)
+app.command("calibrate")(tuning.calibrate)
+app.command("docs")(docs.docs)
+app.command("validate")(validate.validate)
+app.command("viz")(viz.viz)
 
 
 def main() -> None:
@@ -150,7 +168,7 @@ def main() -> None:
     try:
         app()
     except InputError as exc:  # raised inside a command after validation
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        print_error(exc)
         sys.exit(2)
 
 

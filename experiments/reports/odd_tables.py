@@ -12,7 +12,7 @@ that has no block yet gets one, under its own heading, just before `<!-- END SUB
 so a new parameter group can never go missing from the document. tests/test_docs.py compares
 the committed file with `render(committed)` and fails when they differ.
 
-Regenerate with `crypto401k docs` or `uv run python -m experiments.odd_tables --write`.
+Regenerate with `crypto401k docs` or `uv run python -m experiments.reports.odd_tables --write`.
 """
 
 from __future__ import annotations
@@ -23,10 +23,11 @@ from pathlib import Path
 
 from model import parameters as P
 
-ODD_PATH = Path(__file__).resolve().parent.parent / "docs" / "ODD.md"
+ODD_PATH = Path(__file__).resolve().parents[2] / "docs" / "ODD.md"
 FIX_COMMAND = "uv run crypto401k docs"
-BLOCK = re.compile(r"(<!-- BEGIN PARAMETERS group=(?P<group>[\w-]+) -->\n)(?P<body>.*?)(<!-- END PARAMETERS -->)",
-                   re.S)
+BLOCK = re.compile(
+    r"(<!-- BEGIN PARAMETERS group=(?P<group>[\w-]+) -->\n)(?P<body>.*?)(<!-- END PARAMETERS -->)", re.S
+)
 END_SUBMODELS = "<!-- END SUBMODELS -->"
 
 
@@ -54,15 +55,17 @@ def table(group: str) -> str:
     rows = [p for p in P.PARAMETERS.values() if p.group == group]
     if not rows:
         raise ValueError(f"no declared parameters in group {group!r}; groups: {', '.join(P.GROUPS)}")
-    lines = ["| parameter | unit | default | allowed | source | meaning |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| parameter | unit | default | allowed | source | meaning |", "|---|---|---|---|---|---|"]
     for p in rows:
         allowed = "true / false" if p.type is bool else f"{_value(p, p.low)} to {_value(p, p.high)}"
         if p.type is int:
             allowed += " (integer)"
         name = f"`{p.name}`" + (" *" if p.behavioural else "")
-        lines.append("| " + " | ".join(_cell(c) for c in (name, p.unit, _value(p, p.default), allowed,
-                                                       p.source, p.doc)) + " |")
+        lines.append(
+            "| "
+            + " | ".join(_cell(c) for c in (name, p.unit, _value(p, p.default), allowed, p.source, p.doc))
+            + " |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -85,12 +88,14 @@ def render(text: str) -> str:
     missing = [g for g in P.GROUPS if g not in seen]
     if missing:
         if END_SUBMODELS not in out:
-            raise ValueError(f"docs/ODD.md: no place for parameter groups {missing}: "
-                             f"add a '{END_SUBMODELS}' line")
+            raise ValueError(
+                f"docs/ODD.md: no place for parameter groups {missing}: add a '{END_SUBMODELS}' line"
+            )
         added = "".join(
             f"### Parameters: {g} (not yet described in prose)\n\n"
             f"<!-- BEGIN PARAMETERS group={g} -->\n{table(g)}<!-- END PARAMETERS -->\n\n"
-            for g in missing)
+            for g in missing
+        )
         out = out.replace(END_SUBMODELS, added + END_SUBMODELS, 1)
     return out
 
@@ -135,19 +140,14 @@ def write(path: Path = ODD_PATH, readme: Path = README_PATH) -> bool:
     return changed
 
 
-def docs() -> None:
-    """Regenerate the parameter tables in docs/ODD.md and the outputs table in README.md."""
-    changed = write()
-    print(f"{'updated' if changed else 'already up to date:'} {ODD_PATH}, {README_PATH}")
-
-
 if __name__ == "__main__":
     if sys.argv[1:] == ["--write"]:
-        docs()
+        changed = write()
+        print(f"{'updated' if changed else 'already up to date:'} {ODD_PATH}, {README_PATH}")
     elif sys.argv[1:] in ([], ["--check"]):
         text = ODD_PATH.read_text()
         if render(text) != text:
             sys.exit(f"docs/ODD.md parameter tables are stale: run `{FIX_COMMAND}`")
         print("docs/ODD.md parameter tables are up to date")
     else:
-        sys.exit("usage: python -m experiments.odd_tables [--write | --check]")
+        sys.exit("usage: python -m experiments.reports.odd_tables [--write | --check]")

@@ -60,16 +60,24 @@ class Market(NamedTuple):
 
 def utility(affinity, trend_trait, peer_share, fee, env: Market, k: Coefficients):
     """Net attraction of holding crypto (utility units); fee is a share of assets a year."""
-    return (affinity + k.extrapolation * trend_trait * env.trailing_return
-            + k.peer_weight * peer_share - k.fee_sensitivity * 100.0 * fee
-            + k.safety_weight * env.clarity)
+    return (
+        affinity
+        + k.extrapolation * trend_trait * env.trailing_return
+        + k.peer_weight * peer_share
+        - k.fee_sensitivity * 100.0 * fee
+        + k.safety_weight * env.clarity
+    )
 
 
 def attention_probability(attentiveness, cue, peer_share, env: Market, k: Coefficients):
     """Chance of reviewing the allocation this quarter (share of 1)."""
-    hazard = (k.attention_base * attentiveness + k.innovation_strength * cue
-              + k.imitation_strength * peer_share
-              + k.news_attention * abs(env.trailing_return) + env.news)
+    hazard = (
+        k.attention_base * attentiveness
+        + k.innovation_strength * cue
+        + k.imitation_strength * peer_share
+        + k.news_attention * abs(env.trailing_return)
+        + env.news
+    )
     return -np.expm1(-hazard)
 
 
@@ -84,9 +92,25 @@ def panic_probability(loss_aversion, env: Market, k: Coefficients):
     return -np.expm1(-k.panic_sensitivity * (loss_aversion - 1.0) * excess)
 
 
-def decide(affinity, trend_trait, attentiveness, loss_aversion, risk_target, alloc, holds,
-           offered, cap, fee, cue, peer_share, u_attend, u_move, u_panic,
-           env: Market, k: Coefficients):
+def decide(
+    affinity,
+    trend_trait,
+    attentiveness,
+    loss_aversion,
+    risk_target,
+    alloc,
+    holds,
+    offered,
+    cap,
+    fee,
+    cue,
+    peer_share,
+    u_attend,
+    u_move,
+    u_panic,
+    env: Market,
+    k: Coefficients,
+):
     """One quarter's choice: (new allocation, whether the balance is moved to it, panic, utility).
 
     Inputs are per participant (arrays or scalars): traits, current allocation (share), whether

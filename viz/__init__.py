@@ -1,0 +1,1 @@
+"""The browser page: a Mesa SolaraViz page over the model (entry file: app.py)."""
