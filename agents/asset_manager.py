@@ -17,8 +17,10 @@ the verbs in this order for every manager):
 
   where demand is the share of its client plans' participants who want crypto and the rivals'
   selling share is the recordkeeping share of the other managers that sell crypto. It launches
-  product k when r > offset_k and withdraws it when r < offset_k - manager_hysteresis (simple
-  funds first, the target-date sleeve last; see PRODUCTS). The target-date sleeve exists only
+  product k when r > offset_k; once r < offset_k - manager_hysteresis it withdraws it with
+  probability `manager_withdraw_rate` a quarter (closing a fund takes notices and time, so
+  managers do not all leave in the same quarter); simple funds first, the target-date sleeve
+  last (see PRODUCTS). The target-date sleeve exists only
   when `tdf_sleeve` > 0; its size is tdf_sleeve x (0.5 + appetite), so a 2% mean gives 1-3%.
 * `set_fees`: with n sellers of product k, the competitive fee is
   floor_k + (ceiling_k - floor_k) / n ** fee_competition (one seller keeps the 2022 401(k)
@@ -127,7 +129,11 @@ class AssetManager(mesa.Agent):
             if kind not in self.fees and r > offset and m.regulation.permits_new_offers:
                 self.fees[kind] = m.products.competitive_fee(kind, entering=True) * self.markup
                 self.launched[kind] = m.quarter
-            elif kind in self.fees and r < offset - p["manager_hysteresis"]:
+            elif (
+                kind in self.fees
+                and r < offset - p["manager_hysteresis"]
+                and m.streams["managers"].random() < p["manager_withdraw_rate"]
+            ):
                 del self.fees[kind]
                 self.launched.pop(kind, None)
         self.sleeve = p["tdf_sleeve"] * (0.5 + self.appetite) if "target_date_sleeve" in self.fees else 0.0

@@ -9,25 +9,20 @@ Each quarter an employer reviews its menu with probability `menu_review_rate`. I
 
 A non-offering employer whose recordkeeper (or, at a switching cost `switching_cost` taken off
 s, another manager) sells a product adds it with probability logistic(s) and sets a cap of
-allocation_cap x (1 - cap_caution_cut x caution); an offering employer drops it with probability logistic(-s - drop_margin), or at once when no product is
-left. Offering employers run employee education with probability `education_rate`.
+allocation_cap x (1 - cap_caution_cut x caution); an offering employer drops it with
+probability logistic(-s - drop_margin). Offers follow products the same quarter: when the
+product on the menu is withdrawn, the plan maps to what it can buy now (its recordkeeper's
+product or another manager's), or drops the option when nothing is sold, and the crypto
+holdings are then sold into the plan's other funds. Offering employers run employee education
+with probability `education_rate`.
 """
 
 from __future__ import annotations
 
-import math
-
 import mesa
+from scipy.special import expit as logistic
 
 from agents.asset_manager import Offer
-
-
-def logistic(x: float) -> float:
-    """1 / (1 + e^-x), safe for large |x|."""
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    z = math.exp(x)
-    return z / (1.0 + z)
 
 
 class Employer(mesa.Agent):
@@ -106,9 +101,14 @@ class Employer(mesa.Agent):
         if not p["channel_401k"]:
             return
         offer = m.products.offer_for(self)
-        if self.offer is not None and offer is None:
-            self.drop()
-            return
+        if self.offer is not None:
+            # Offers follow products the same quarter: a withdrawn product is replaced by what
+            # the plan can buy now (fund mapping) or, when nothing is sold, the option is dropped
+            # and its holdings are sold into the plan's other funds.
+            self.offer = m.products.current(self.offer) or offer
+            if self.offer is None:
+                self.drop()
+                return
         if rng.random() >= p["menu_review_rate"]:
             return
         score = self.offer_score()
@@ -121,7 +121,7 @@ class Employer(mesa.Agent):
             if rng.random() < logistic(-score - p["drop_margin"]):
                 self.drop()
             elif offer is not None:
-                self.offer = offer  # follow the product's current fee
+                self.offer = offer  # a review may move the plan to its recordkeeper's product
 
     def start_offering(self, offer: Offer, newly: bool = True) -> None:
         """Put `offer` on the menu with this sponsor's cap (share of contributions and balance).

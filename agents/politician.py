@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import mesa
 import numpy as np
+from scipy.special import expit
 
 # bill kind: (direction of a pro-crypto member's yes, severity in log-odds). A crackdown that
 # removes crypto from plans asks more of members than one that tightens the rule; codifying a
@@ -42,8 +43,7 @@ STANDARD_CRACKDOWN = "crackdown_tighten"
 def yes_probability(stance, kind: str, shock=0.0):
     """Chance of voting yes on a bill of `kind` (elementwise over stances, log-odds)."""
     direction, severity = BILLS[kind]
-    x = direction * np.asarray(stance) - severity - direction * shock
-    return 1.0 / (1.0 + np.exp(-x))
+    return expit(direction * np.asarray(stance) - severity - direction * shock)
 
 
 class Politician(mesa.Agent):

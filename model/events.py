@@ -6,10 +6,12 @@ without a fraud keep the same random numbers elsewhere). It strikes one manager'
 chosen with probability proportional to its crypto AUM (any manager selling crypto when no one
 holds any yet):
 
-* losses: `fraud_loss_share` of the crypto held in its menu products (plans whose menu option
-  it sells) and in its target-date sleeves (plans it recordkeeps) is destroyed. The dollars are
-  booked as `Flows.fraud_losses`, so that every quarter
-      change of crypto AUM = contributions + purchases - sales + returns - withdrawals - fraud losses;
+* losses: `fraud_loss_share` of the crypto units held in its menu products (plans whose menu
+  option it sells) and in its target-date sleeves (plans it recordkeeps) is stolen: the units
+  leave the plans. Their value at the quarter-start price is booked as `Flows.fraud_losses`, so
+  that every quarter
+      change of crypto AUM = contributions + purchases - sales - withdrawals + returns
+                             - fraud losses - fees;
 * salience: the model's `scandal` (news salience: participants' attention, lawsuits against
   offering plans, politicians' stances, managers' risk) is `fraud_salience` in the quarter of
   the fraud and decays by `fraud_salience_memory` a quarter after it;
@@ -71,16 +73,22 @@ class Events:
         self.frauds.append((q, victim, self._losses_usd))
 
     def _destroy(self, victim: int, share: float) -> float:
-        """Destroy `share` of the crypto in the victim's products; dollars per represented person, summed."""
-        pop, products = self.model.population, self.model.products
-        seller = products.seller_index()
-        menu_rows = seller[pop.employer] == victim
-        sleeve_rows = products.rk_index[pop.employer] == victim
-        lost_a = pop.crypto_active[menu_rows] * share
-        lost_d = pop.crypto_default[sleeve_rows] * share
-        pop.crypto_active[menu_rows] -= lost_a
-        pop.crypto_default[sleeve_rows] -= lost_d
-        return float(lost_a.sum() + lost_d.sum())
+        """Destroy `share` of the crypto units in the victim's products (they leave the plans, and
+        their cost basis with them); USD at the current price per represented person, summed."""
+        m = self.model
+        pop, products = m.population, m.products
+        keep = 1.0 - share
+        menu = (products.seller_index() == victim)[pop.employer]
+        sleeve = (products.rk_index == victim)[pop.employer]
+        lost = float(pop.units_active[menu].sum() * share + pop.units_default[sleeve].sum() * share)
+        for units, cost, rows in (
+            (pop.units_active, pop.cost_active, menu),
+            (pop.units_default, pop.cost_default, sleeve),
+        ):
+            units[rows] *= keep
+            cost[rows] *= keep
+        m.market.plan_units = max(m.market.plan_units - lost * pop.weight, 0.0)
+        return lost * pop.price
 
     def metrics(self) -> dict:
         """This quarter's event outputs."""

@@ -63,6 +63,14 @@ SEATS_2020 = {
 STATES = tuple(SEATS_2020)
 N_DISTRICTS = sum(SEATS_2020.values())
 assert N_DISTRICTS == 435
+# Electoral votes of each state in the 2024 and 2028 presidential elections: its House seats
+# plus its two senators (2020 apportionment); the District of Columbia's 3 electoral votes
+# (23rd Amendment) are not a state's, and the model counts them for the Democratic candidate
+# (DC voted Democratic in every election since 1964, FEC results). 538 in all, 270 to win.
+ELECTORAL_VOTES = np.array([SEATS_2020[s] + 2 for s in STATES])
+DC_ELECTORAL_VOTES = 3
+ELECTORAL_TOTAL = int(ELECTORAL_VOTES.sum()) + DC_ELECTORAL_VOTES
+assert ELECTORAL_TOTAL == 538
 # Index of the state of each district, districts numbered state by state.
 DISTRICT_STATE = np.repeat(np.arange(len(STATES)), [SEATS_2020[s] for s in STATES]).astype(np.int16)
 

@@ -27,18 +27,20 @@ import numpy as np
 from mesa.experimental.scenarios import Scenario as MesaScenario
 
 from agents.employer import Employer
-from agents.participant import Participant
+from agents.participant import Participant, accounts
 from agents.participant import rule as rules
-from agents.participant.population import EmployerView, Flows, Population
+from agents.participant.accounts import Flows
+from agents.participant.population import EmployerView, Population
 from model import scenarios
 from model.events import Events
 from model.geography import Geography
 from model.litigation import LitigationClimate
-from model.market import CryptoMarket
-from model.outputs import OUTPUTS, make_datacollector, quarter_metrics
+from model.market import CryptoMarket, Orders
+from model.outputs import OUTPUTS, make_datacollector
 from model.plan_sizes import BALANCE_FACTOR, draw_plans, participant_weights
 from model.politics import Politics
 from model.product_market import ProductMarket
+from model.record import Record
 from model.regulation import RuleTimeline
 from model.resources import check_memory
 
@@ -95,7 +97,6 @@ class Crypto401kModel(mesa.Model):
         self.streams = make_streams(self.rng)
         p = self.params
         self.quarter = 0
-        self.cumulative_flow = 0.0
         self.scandal = 0.0  # news salience of a scandal this quarter (set by events/politics)
         self.regulation = RuleTimeline(p)
         self.market = CryptoMarket(p, self.streams["market"])
@@ -116,13 +117,14 @@ class Crypto401kModel(mesa.Model):
             Participant.create_agents(self, self.population.n, row=list(range(self.population.n)))
         )
         self.flows = Flows()
-        self._pending_flow = 0.0
+        self._static_order: np.ndarray | None = None  # the static claim's purchase, made in quarter 1
         self._initial_holdings()
         self.events = Events(self)
         self.politics = Politics(self)
-        self.metrics: dict = {}
+        self.record = Record()
+        self.record.close_quarter(self)
         self.datacollector = make_datacollector(list(OUTPUTS))
-        self._collect()
+        self.datacollector.collect(self)
 
     # --- construction
     def _build_employers(self) -> None:
@@ -190,6 +192,8 @@ class Crypto401kModel(mesa.Model):
             fee=np.array([e.offer.fee if e.offer else 0.0 for e in emps]),
             cue=np.array([float(e.newly_offered) + float(e.educating) for e in emps]) + marketing * offers,
             sleeve=np.array([self.products.sleeve_for(e) for e in emps]) * self.params["channel_401k"],
+            sleeve_fee=np.array([self.products.sleeve_fee_for(e) for e in emps]),
+            auto_enrol=np.array([e.auto_enrol for e in emps], bool),
             match_rate=np.array([e.match_rate for e in emps]),
             match_cap=np.array([e.match_cap for e in emps]),
             size_weight=self._participant_weight_by_employer,
@@ -197,28 +201,29 @@ class Crypto401kModel(mesa.Model):
         )
 
     def _initial_holdings(self) -> None:
-        """Quarter-0 crypto: the static claim, or the 2022-25 precedents in plans already offering."""
+        """Quarter-0 crypto: the 2022-25 precedents in plans already offering (the static claim's
+        purchase is an order executed in quarter 1)."""
         pop, p = self.population, self.params
         if not p["channel_401k"]:
             return
         if p["static_allocation"] > 0:
-            pop.set_static(p["static_allocation"], self.flows)
-            self._pending_flow = self.flows.net * pop.weight  # cleared by the market in quarter 1
+            pop.alloc[:] = p["static_allocation"]
+            self._static_order = p["static_allocation"] * pop.balance
             return
         offered = self.offered_mask()
-        u = rules.utility(
-            pop.affinity, pop.trend_trait, 0.0, self.employer_view.fee[pop.employer], self.market_view, pop.k
-        )
+        view = self.employer_view
+        u = rules.utility(pop.affinity, pop.trend_trait, 0.0, view.fee[pop.employer], self.market_view, pop.k)
         holder = offered & (u > 0) & (pop.rng.random(pop.n) < p["initial_uptake"])
         pop.alloc = np.where(
-            holder, rules.desired_allocation(u, pop.risk_target, self.employer_view.cap[pop.employer]), 0.0
+            holder, rules.desired_allocation(u, pop.risk_target, view.cap[pop.employer]), 0.0
         )
-        total = pop.balance
-        pop.crypto_active = pop.alloc * total
-        pop.balance_other = total - pop.crypto_active
-        sleeve = self.employer_view.sleeve[pop.employer]
-        pop.crypto_default = np.where(pop.in_default, sleeve * total, 0.0)
-        pop.balance_other -= pop.crypto_default
+        active = pop.alloc * pop.balance  # USD, bought before quarter 0 at the quarter-0 price of 1
+        sleeve = np.where(pop.in_default, view.sleeve[pop.employer], 0.0)
+        default = sleeve * (pop.balance_other - active)
+        pop.units_active, pop.cost_active = active / pop.price, active
+        pop.units_default, pop.cost_default = default / pop.price, default
+        pop.balance_other = pop.balance_other - active - default
+        self.market.hold_initial(float((pop.units_active + pop.units_default).sum()) * pop.weight)
         count = np.bincount(pop.employer, minlength=len(self.employers))
         pop.interest_by_employer = np.bincount(
             pop.employer, weights=(u > 0).astype(float), minlength=len(count)
@@ -258,9 +263,9 @@ class Crypto401kModel(mesa.Model):
     def step(self) -> None:
         """Advance one quarter (see the module docstring for the order)."""
         self.quarter += 1
-        q, p, pop = self.quarter, self.params, self.population
+        q, pop = self.quarter, self.population
         self.flows = flows = Flows()
-        # 1-2. calendar and exogenous market
+        # 1-2. calendar, events and the exogenous market
         self.regulation.update(q)
         self.events.before_quarter(q)
         self.politics.before_quarter(q)
@@ -272,38 +277,56 @@ class Crypto401kModel(mesa.Model):
         employers.do("review_menu")
         employers.do("educate")
         self.employer_view = view = self._employer_view()
-        # 5. participants
-        rows, exits = pop.retire_and_enter(q, view)
-        flows.withdrawals = exits.withdrawals
-        self._replace_agents(rows, q)
-        if p["channel_401k"]:
-            offered = self.offered_mask()
-            sleeve = view.sleeve[pop.employer]
-            pop.update_peer_share()
-            if p["static_allocation"] > 0:
-                # Buy and hold: the quarter-0 purchase plus the payroll pipeline at the static
-                # share. Rebalancing existing balances is left out on purpose: a quarterly
-                # constant-mix rebalancer that holds more than 1/flow_multiplier of the crypto
-                # market overshoots through its own price impact (see README, limits).
-                pop.alloc[:] = p["static_allocation"]
-                pop.contribute(view, offered, np.zeros(pop.n), flows)
-            else:
-                pop.contribute(view, offered, np.where(pop.in_default, sleeve, 0.0), flows)
-                move, panic = pop.decide_all(view, offered, self.market_view)
-                pop.trade(move, panic, offered, sleeve, flows)
-        else:
-            pop.contribute(view, np.zeros(pop.n, bool), np.zeros(pop.n), flows)
-        # 6. market clears; returns; lawsuits
-        ratio = self.market.clear((flows.net * pop.weight) + self._pending_flow)
-        self._pending_flow = 0.0
-        pop.credit_returns(ratio, self.market.balanced_return, flows)
+        # 5. participants: retirement and entry, decisions, orders
+        exits = pop.retire_and_enter(q, view)
+        self._replace_agents(exits.rows, q)
+        self.record.retirements(exits)
+        book = self._orders(view)
+        # 6. the market clears the orders week by week; accounts settle at the weeks' prices
+        start_price = self.market.price
+        w = pop.weight
+        prices = self.market.clear(
+            Orders(
+                buy_usd=book.orders_usd(w),
+                sell_units=book.orders_units(w) + exits.units * w,
+                sleeves=None if book.sleeves.empty else book.sleeves,
+            )
+        )
+        e = pop.employer
+        fee_units = accounts.settle(
+            pop, book, prices, view.fee[e], view.sleeve_fee[e], self.market.balanced_return, flows
+        )
+        accounts.settle_withdrawals(exits.units, prices, start_price, flows)
+        self.market.plan_units = max(self.market.plan_units - fee_units * w, 0.0)  # fees go to managers
+        self.products.settle_aum()
         self._lawsuits()
         # 7. politics
         self.politics.after_quarter(q)
         # 8. ageing and data
         pop.age_one_quarter()
         self.scandal = 0.0
-        self._collect()
+        self.record.close_quarter(self)
+        self.datacollector.collect(self)
+
+    def _orders(self, view: EmployerView) -> accounts.Book:
+        """This quarter's decisions and the orders they make (see agents/participant/accounts.py)."""
+        pop, p = self.population, self.params
+        n, e = pop.n, pop.employer
+        none = np.zeros(n, bool)
+        if not p["channel_401k"]:
+            return accounts.open_quarter(pop, view, none, np.zeros(n), none, none, np.zeros(n))
+        pop.update_peer_share()
+        offered = self.offered_mask()
+        if p["static_allocation"] > 0:
+            # Buy and hold: the purchase at the order (made in quarter 1) and the payroll
+            # pipeline at the static share; no behaviour and no rebalancing.
+            order, self._static_order = self._static_order, None
+            pop.alloc[:] = p["static_allocation"]  # entrants too
+            return accounts.open_quarter(pop, view, offered, np.ones(n), none, none, np.zeros(n), order)
+        cap = view.cap[e] * pop.glide(p["glide_path_years"])
+        move, panic = pop.decide_all(view, offered, cap, self.market_view)
+        sleeve = np.where(pop.in_default, view.sleeve[e], 0.0) * pop.glide(p["sleeve_glide_years"])
+        return accounts.open_quarter(pop, view, offered, cap, move, panic, sleeve)
 
     def _replace_agents(self, rows: np.ndarray, quarter: int) -> None:
         """Retired participants leave the model; entrants are new agents in their rows."""
@@ -321,10 +344,6 @@ class Crypto401kModel(mesa.Model):
         sued = sum(e.face_lawsuits(chance) for e in offering)
         share = sued / len(offering) if offering else 0.0
         self.litigation.update(dd, self.scandal, share)
-
-    def _collect(self) -> None:
-        self.metrics = quarter_metrics(self)
-        self.datacollector.collect(self)
 
     # --- convenience
     def run(self, quarters: int) -> None:

@@ -1,8 +1,10 @@
-"""The stable output names (one row per quarter) and how each is computed from the model.
+"""The stable output names (one row per quarter) and the reporters that read them from the model.
 
 These names are the contract with the command line, experiment files, the batch store, the
-reports and the browser app. Shares are shares of 1; dollars are US-scale (agent sums times
-the agent weight).
+reports and the browser app. Shares are shares of 1; dollars are US-scale (agent sums times the
+agent weight). `quarter_outputs` only reads the model: the step keeps every running total in
+`model.record` (model/record.py), so reading the outputs twice gives the same row and changes
+nothing.
 """
 
 from __future__ import annotations
@@ -18,10 +20,15 @@ from model.calendar import quarter_to_date
 if TYPE_CHECKING:
     import mesa
 
+COHORTS = {"under35": (0.0, 35.0), "35_49": (35.0, 50.0), "50_64": (50.0, 65.0)}
+SHORTFALL = 0.9  # a balance more than 10% below the no-crypto counterfactual
+NEAR_RETIREMENT_YEARS = 10.0
+
 # name: (unit, meaning)
 OUTPUTS: dict[str, tuple[str, str]] = {
     "quarter": ("quarter", "model quarter; 0 = 2025Q3, the quarter of EO 14330"),
     "date": ("YYYYQn", "calendar quarter"),
+    # adoption
     "adoption_rate": ("share of participants", "participants holding any crypto (by choice or by default)"),
     "active_adoption_rate": ("share of participants", "participants holding crypto by their own choice"),
     "default_adoption_rate": (
@@ -33,47 +40,92 @@ OUTPUTS: dict[str, tuple[str, str]] = {
         "plans whose menu has a crypto option or a default product with a crypto sleeve",
     ),
     "participants_offered_share": ("share of participants", "participants whose plan offers crypto"),
+    # holdings and flows
     "crypto_aum_usd": ("USD", "crypto held in 401(k) accounts at quarter end"),
+    "crypto_units_held": ("units", "crypto the plans hold, in units of the asset (1 unit = $1 at quarter 0)"),
+    "holdings_share_of_float": (
+        "share of 1",
+        "the plans' units as a share of the tradable float (never above 1)",
+    ),
+    "invested_usd": (
+        "USD per quarter",
+        "new money committed to crypto: contributions + purchases - cost basis of the units sold"
+        " (retirement withdrawals excluded); the figure comparable with '1% of $8.7T = $87B'",
+    ),
+    "cumulative_invested_usd": ("USD", "invested_usd summed from quarter 0"),
+    "contributions_to_crypto_usd": (
+        "USD per quarter",
+        "payroll contributions into crypto (the active option and the default sleeve's share)",
+    ),
+    "purchases_usd": ("USD per quarter", "crypto bought with existing balances (moves, sleeve rebalancing)"),
+    "sales_usd": (
+        "USD per quarter",
+        "crypto sold (panic, caps, plans dropping crypto, rebalancing), at the prices received",
+    ),
+    "withdrawals_crypto_usd": (
+        "USD per quarter",
+        "crypto paid out to people leaving the plans at retirement, at market value",
+    ),
+    "crypto_returns_usd": (
+        "USD per quarter",
+        "market gains (losses negative) on 401(k) crypto: appreciation",
+    ),
+    "realized_gains_usd": ("USD per quarter", "sales minus the cost basis of the units sold"),
+    "fees_paid_usd": ("USD per quarter", "crypto product fees deducted from holders' balances"),
     "net_flow_usd": (
         "USD per quarter",
-        "net 401(k) flow into crypto: contributions + purchases - sales - withdrawals",
+        "net 401(k) flow into the crypto market: contributions + purchases - sales - withdrawals",
     ),
     "cumulative_net_flow_usd": ("USD", "net flow summed from quarter 0"),
     "crypto_share_of_401k_assets": ("share of assets", "crypto_aum_usd / total_401k_assets_usd"),
     "total_401k_assets_usd": ("USD", "all 401(k) assets at quarter end"),
+    # market
     "crypto_market_cap_usd": ("USD", "total crypto market value at quarter end"),
-    "price_index": ("quarter 0 = 1", "crypto price index"),
-    "price_index_no_401k": ("quarter 0 = 1", "the same exogenous path without any 401(k) flow"),
-    "realized_vol": ("per year", "annualised volatility of the quarter's 13 weekly log returns"),
+    "price_index": ("quarter 0 = 1", "crypto price index (USD per unit)"),
+    "price_index_no_401k": (
+        "quarter 0 = 1",
+        "the price on the same exogenous path without any 401(k) order: exactly the no_401k run's price",
+    ),
     "flow_price_impact": (
         "share of price",
         "price_index / price_index_no_401k - 1: price change attributable to 401(k) flow",
     ),
+    "realized_vol": ("per year", "annualised volatility of the quarter's 13 weekly log returns"),
+    "return_vol_1q": ("per year", "annualised volatility of 1-quarter log returns from quarter 0 to now"),
+    "return_vol_4q": (
+        "per year",
+        "annualised volatility of overlapping 4-quarter log returns from quarter 0 to now (0 until two exist)",
+    ),
+    "return_vol_8q": (
+        "per year",
+        "annualised volatility of overlapping 8-quarter log returns from quarter 0 to now (0 until two exist)",
+    ),
     "drawdown": ("share of 1", "fall of the price from its all-time weekly peak"),
     "max_drawdown": ("share of 1", "largest weekly-peak-to-trough fall so far"),
-    "contributions_to_crypto_usd": (
-        "USD per quarter",
-        "payroll contributions into crypto (by choice and by default)",
+    "recovery_quarters": (
+        "quarters",
+        "quarters from the trough of the deepest quarter-end drawdown so far until the price regained"
+        " its earlier peak (not yet regained: quarters since the trough)",
     ),
-    "purchases_usd": (
-        "USD per quarter",
-        "crypto bought by moving existing balances (reallocation, rebalancing)",
-    ),
-    "sales_usd": ("USD per quarter", "crypto sold (panic, plans dropping crypto, rebalancing)"),
-    "withdrawals_usd": ("USD per quarter", "crypto of retiring participants, sold as balances leave"),
-    "crypto_returns_usd": ("USD per quarter", "market gains (losses negative) on 401(k) crypto"),
+    # rules and products
     "rule_status": ("text", "DOL rule: order_only, proposed, final, rescinded or codified"),
+    "channel_open": ("0 or 1", "1 while the 401(k) crypto channel is open (the rule is not rescinded)"),
     "clarity": ("0-1", "regulatory clarity employers and participants perceive"),
     "litigation_risk": ("0-1", "litigation climate plan sponsors read"),
     "products_offered": ("count", "crypto products on sale to plans"),
     "average_fee": (
         "share of assets a year",
-        "mean annual fee of the crypto products on sale (0 when none is)",
+        "unweighted mean annual fee of the crypto products on sale (0 when none is)",
+    ),
+    "asset_weighted_fee": (
+        "share of assets a year",
+        "annual fee holders pay, weighted by their crypto holdings (0 when nobody holds any)",
     ),
     # calibration moments (experiments/tuning): inertia, interest and chosen allocation sizes
     "annual_review_share": (
         "share of participants",
-        "participants who would review their allocation at least once in a year at this quarter's attention hazards",
+        "participants who would review their allocation at least once in a year at this quarter's"
+        " attention hazards",
     ),
     "interest_share": (
         "share of participants",
@@ -98,18 +150,48 @@ OUTPUTS: dict[str, tuple[str, str]] = {
     "manager_lobbying_usd": ("USD per quarter", "asset managers' lobbying spend"),
     # events (model/events.py)
     "fraud": ("0 or 1", "a fraud at a custodian or product came to light this quarter"),
-    "fraud_losses_usd": (
-        "USD per quarter",
-        "401(k) crypto destroyed by fraud; crypto AUM change = contributions + purchases - sales + returns - withdrawals - fraud losses",
-    ),
+    "fraud_losses_usd": ("USD per quarter", "401(k) crypto destroyed by fraud, at the quarter-start price"),
     "scandal_salience": (
         "salience units",
         "news salience of scandals this quarter (attention hazard, lawsuits, stances)",
     ),
-    # politics (model/politics.py; definitions in docs/guide/politics.md)
+    # retirement security: each participant against the same person never holding crypto
+    **{
+        f"balance_ratio_{stat}_{cohort}": (
+            "ratio",
+            f"{label} of balance / no-crypto counterfactual balance among participants {ages}",
+        )
+        for cohort, ages in (("under35", "under 35"), ("35_49", "aged 35-49"), ("50_64", "aged 50-64"))
+        for stat, label in (("median", "median"), ("p5", "5th percentile"))
+    },
+    "near_retirement_shortfall_share": (
+        "share of participants",
+        "participants within 10 years of their retirement age whose balance is more than 10% below"
+        " their no-crypto counterfactual",
+    ),
+    "retiree_balance_ratio_median": (
+        "ratio",
+        "median balance / counterfactual at the moment of retirement, over everyone who retired so far (1 before anyone)",
+    ),
+    "retiree_balance_ratio_p5": ("ratio", "5th percentile of the same (1 before anyone retired)"),
+    "retiree_shortfall_share": (
+        "share of participants",
+        "share of those who retired so far who left with more than 10% less than their counterfactual",
+    ),
+    "panic_sales_usd": (
+        "USD per quarter",
+        "proceeds of panic sales (holders selling everything after a drawdown)",
+    ),
+    "panic_cost_vs_holding_usd": (
+        "USD",
+        "value now of every unit sold in a panic so far minus what the sales raised (positive: holding would have been better)",
+    ),
+    "cumulative_fees_paid_usd": ("USD", "fees_paid_usd summed from quarter 0"),
+    # politics (model/politics.py; definitions in the README)
     "moat_index": (
         "share of members",
-        "net share of the 535 members whose expected vote on a standard crackdown flips to 'no' because of constituents' 401(k) crypto exposure",
+        "net share of the 535 members whose expected vote on a standard crackdown flips to 'no'"
+        " because of constituents' 401(k) crypto exposure",
     ),
     "moat_votes_house": (
         "votes",
@@ -117,7 +199,8 @@ OUTPUTS: dict[str, tuple[str, str]] = {
     ),
     "crackdown_pass_probability": (
         "probability",
-        "chance a standard crackdown bill introduced now becomes law (both chambers, then signature or veto override)",
+        "chance a standard crackdown bill introduced now becomes law (House majority, 60-vote Senate"
+        " cloture, then signature or veto override)",
     ),
     "crackdown_pass_probability_no_exposure": (
         "probability",
@@ -138,6 +221,23 @@ OUTPUTS: dict[str, tuple[str, str]] = {
     ),
     "administration_stance": ("-1 to +1", "crypto stance of the administration (-1 hostile, +1 friendly)"),
     "voter_exposure": ("share of voters", "401(k) crypto holders as a share of votes cast nationally"),
+    "exposure_index": (
+        "exposure units per voter",
+        "what voters nationally have at stake: mean over votes cast of each holder's saturating exposure"
+        " (dollars held, recent gains, salience; 0 without holders)",
+    ),
+    "rescission_probability": (
+        "probability",
+        "chance the administration would rescind the rule if it acted now (0 for a friendly administration)",
+    ),
+    "popular_vote_r": (
+        "share of votes",
+        "Republican share of the last presidential popular vote (0 before one)",
+    ),
+    "electoral_votes_r": (
+        "votes",
+        "Republican electoral votes at the last presidential election (of 538; 0 before one)",
+    ),
     "election": ("text", "'house' (House and a Senate third), 'presidential' (also the president) or ''"),
     "bill": ("text", "bills voted this quarter with their roll calls and results, or ''"),
     "crackdown_laws": ("count", "crackdown bills enacted so far"),
@@ -146,18 +246,17 @@ OUTPUTS: dict[str, tuple[str, str]] = {
 }
 
 
-def quarter_metrics(model: mesa.Model) -> dict:
-    """This quarter's values of every output, computed once per quarter from the model's state."""
-    pop, market, flows = model.population, model.market, model.flows
+def quarter_outputs(model: mesa.Model) -> dict:
+    """This quarter's value of every output, read from the model's state (changes nothing)."""
+    pop, market, flows, record = model.population, model.market, model.flows, model.record
     w = pop.weight
     n = pop.n
-    active = pop.crypto_active > 0.0
-    default = pop.crypto_default > 0.0
-    crypto = (pop.crypto_active.sum() + pop.crypto_default.sum()) * w
-    total = pop.balance.sum() * w
+    active = pop.units_active > 0.0
+    default = pop.units_default > 0.0
+    units = float((pop.units_active.sum() + pop.units_default.sum()) * w)
+    crypto = units * market.price
+    total = float(pop.balance.sum() * w)
     offers = np.array([e.offers_crypto or model.products.sleeve_for(e) > 0 for e in model.employers])
-    offered_people = model.offered_mask()
-    model.cumulative_flow += flows.net * w
     return {
         "quarter": model.quarter,
         "date": quarter_to_date(model.quarter),
@@ -165,34 +264,58 @@ def quarter_metrics(model: mesa.Model) -> dict:
         "active_adoption_rate": float(active.sum() / n),
         "default_adoption_rate": float(default.sum() / n),
         "plans_offering_share": float(offers.mean()) if len(offers) else 0.0,
-        "participants_offered_share": float(offered_people.mean()),
-        "crypto_aum_usd": float(crypto),
-        "net_flow_usd": float(flows.net * w),
-        "cumulative_net_flow_usd": float(model.cumulative_flow),
-        "crypto_share_of_401k_assets": float(crypto / total) if total > 0 else 0.0,
-        "total_401k_assets_usd": float(total),
-        "crypto_market_cap_usd": float(market.cap),
-        "price_index": float(market.price_index),
-        "price_index_no_401k": float(market.price_index_no_401k),
-        "realized_vol": float(market.realized_vol),
-        "flow_price_impact": float(market.price_index / market.price_index_no_401k - 1.0),
-        "drawdown": float(market.drawdown),
-        "max_drawdown": float(market.max_drawdown),
+        "participants_offered_share": float(model.offered_mask().mean()),
+        "crypto_aum_usd": crypto,
+        "crypto_units_held": units,
+        "holdings_share_of_float": float(market.holdings_share_of_float),
+        "invested_usd": float(flows.invested * w),
+        "cumulative_invested_usd": float(record.cumulative_invested),
         "contributions_to_crypto_usd": float(flows.contributions * w),
         "purchases_usd": float(flows.purchases * w),
         "sales_usd": float(flows.sales * w),
-        "withdrawals_usd": float(flows.withdrawals * w),
+        "withdrawals_crypto_usd": float(flows.withdrawals * w),
         "crypto_returns_usd": float(flows.returns * w),
+        "realized_gains_usd": float(flows.realized_gains * w),
+        "fees_paid_usd": float(flows.fees * w),
+        "net_flow_usd": float(flows.net * w),
+        "cumulative_net_flow_usd": float(record.cumulative_net_flow),
+        "crypto_share_of_401k_assets": crypto / total if total > 0 else 0.0,
+        "total_401k_assets_usd": total,
+        "crypto_market_cap_usd": float(market.cap),
+        "price_index": float(market.price_index),
+        "price_index_no_401k": float(market.price_index_no_401k),
+        "flow_price_impact": float(market.price_index / market.price_index_no_401k - 1.0),
+        "realized_vol": float(market.realized_vol),
+        "return_vol_1q": market.return_volatility(1),
+        "return_vol_4q": market.return_volatility(4),
+        "return_vol_8q": market.return_volatility(8),
+        "drawdown": float(market.drawdown),
+        "max_drawdown": float(market.max_drawdown),
+        "recovery_quarters": market.recovery_quarters(),
         "rule_status": model.regulation.status,
+        "channel_open": int(model.regulation.status != "rescinded"),
         "clarity": float(model.regulation.clarity),
         "litigation_risk": float(model.litigation.level),
         "products_offered": int(model.products.products_offered()),
         "average_fee": float(model.products.average_fee()),
+        "asset_weighted_fee": _asset_weighted_fee(model),
         **_calibration_moments(model),
         **model.products.metrics(),
         **model.events.metrics(),
+        **_retirement_security(model),
         **model.politics.metrics(),
     }
+
+
+def _asset_weighted_fee(model: mesa.Model) -> float:
+    """Annual fee holders pay, weighted by what they hold (share of assets a year)."""
+    pop, view = model.population, model.employer_view
+    e = pop.employer
+    held = pop.units_active + pop.units_default
+    total = float(held.sum())
+    if total <= 0.0:
+        return 0.0
+    return float((pop.units_active * view.fee[e] + pop.units_default * view.sleeve_fee[e]).sum() / total)
 
 
 def _calibration_moments(model: mesa.Model) -> dict:
@@ -210,8 +333,29 @@ def _calibration_moments(model: mesa.Model) -> dict:
     }
 
 
+def _retirement_security(model: mesa.Model) -> dict:
+    """What holding crypto did to the savers: balance against the no-crypto counterfactual."""
+    pop, record = model.population, model.record
+    ratio = pop.balance_ratio
+    out = {}
+    for cohort, (lo, hi) in COHORTS.items():
+        mine = ratio[(pop.age >= lo) & (pop.age < hi)]
+        out[f"balance_ratio_median_{cohort}"] = float(np.median(mine)) if mine.size else 1.0
+        out[f"balance_ratio_p5_{cohort}"] = float(np.percentile(mine, 5)) if mine.size else 1.0
+    near = pop.age >= pop.retire_age - NEAR_RETIREMENT_YEARS
+    out["near_retirement_shortfall_share"] = float((ratio[near] < SHORTFALL).mean()) if near.any() else 0.0
+    retired = record.retiree_ratios()
+    out["retiree_balance_ratio_median"] = float(np.median(retired)) if retired.size else 1.0
+    out["retiree_balance_ratio_p5"] = float(np.percentile(retired, 5)) if retired.size else 1.0
+    out["retiree_shortfall_share"] = float((retired < SHORTFALL).mean()) if retired.size else 0.0
+    out["panic_sales_usd"] = float(model.flows.panic_sales * pop.weight)
+    out["panic_cost_vs_holding_usd"] = float(record.panic_units * model.market.price - record.panic_proceeds)
+    out["cumulative_fees_paid_usd"] = float(record.cumulative_fees)
+    return out
+
+
 def _read(model: mesa.Model, name: str):
-    return model.metrics[name]
+    return model.record.row[name]
 
 
 def make_datacollector(names: list[str]) -> mesa.DataCollector:

@@ -151,9 +151,14 @@ _DECLARED = [
     _P("auto_enrol_share", float, 0.61, "share of plans", 0.0, 1.0,
        "Vanguard How America Saves 2025: 61% of plans auto-enrol", "population",
        "Share of employers that auto-enrol (their participants default into the target-date product)."),
-    _P("tdf_default_share", float, 0.66, "share of participants", 0.0, 1.0,
-       "Vanguard: 66% of participants professionally managed (2023)", "population",
-       "Share of participants fully invested in the plan's default target-date/managed product."),
+    _P("default_fund_stay_share", float, 0.8, "share of participants", 0.0, 1.0,
+       "Madrian & Shea (2001): about 80% of participants hired under automatic enrolment kept the"
+       " default fund", "population",
+       "Share of workers in auto-enrolling plans who stay fully in the plan's default product."),
+    _P("voluntary_default_share", float, 0.4, "share of participants", 0.0, 1.0,
+       "assumption, chosen with default_fund_stay_share so that about two thirds of participants are"
+       " in a professionally managed default (Vanguard: 66% in 2023)", "population",
+       "Share of workers in other plans who choose the default target-date/managed product."),
     _P("social_degree", int, 8, "contacts", 0, 64,
        "assumption", "population",
        "Social-network contacts per participant outside work."),
@@ -173,13 +178,15 @@ _DECLARED = [
        "Baseline hazard that a participant reviews the allocation in a quarter (inverse inertia).",
        behavioural=True),
     _P("innovation_strength", float, 0.06, "per quarter per unit cue", 0.0, 2.0,
-       "assumption, of the order of Bass p (0.03 a year, Sultan, Farley & Lehmann 1990)",
-       "behaviour",
-       "Innovation channel: attention hazard added by external cues (plan newly offering,"
+       "assumption; the annual Bass innovation rate is about 4 x innovation_strength x the mean"
+       " cue (Sultan, Farley & Lehmann 1990: mean p = 0.03 a year); tests/test_bass.py recovers"
+       " the mapping", "behaviour",
+       "Innovation channel: attention hazard added per unit external cue (plan newly offering,"
        " employer education, manager marketing).", behavioural=True),
-    _P("imitation_strength", float, 0.4, "per quarter per peer share", 0.0, 5.0,
-       "assumption, of the order of Bass q (0.38 a year, Sultan, Farley & Lehmann 1990)",
-       "behaviour",
+    _P("imitation_strength", float, 0.4, "per quarter per unit peer share", 0.0, 5.0,
+       "assumption; the annual Bass imitation rate is about 4 x imitation_strength x the share"
+       " who would ever want crypto (Sultan, Farley & Lehmann 1990: mean q = 0.38 a year);"
+       " tests/test_bass.py recovers the mapping", "behaviour",
        "Imitation channel: attention hazard added per unit share of peers holding crypto.",
        behavioural=True),
     _P("news_attention", float, 0.15, "per quarter per unit |return|", 0.0, 5.0,
@@ -273,21 +280,30 @@ _DECLARED = [
     _P("crypto_market_cap_usd", float, 3.9e12, "USD", 1e10, 1e14,
        "press: total crypto market cap ~$3.9T in 2025Q3 (first above $4T 18 Jul 2025, record ~$4.4T Oct 2025)", "market",
        "Total crypto market capitalisation at quarter 0."),
-    _P("crypto_vol_annual", float, 0.52, "per year", 0.0, 3.0,
-       "bitcoin ~54% a year in 2024 (iShares); ~55% planning assumption (Morgan Stanley 2025)",
+    _P("crypto_vol_annual", float, 0.52, "per year", 0.0, 1.5,
+       "bitcoin ~54% a year in 2024 (iShares); ~55% planning assumption (Morgan Stanley 2025);"
+       " the range reaches the most volatile years (~100-150%, 2011-13); 0 is a deterministic market",
        "market", "Annualised volatility of the exogenous crypto return."),
-    _P("crypto_drift_annual", float, 0.08, "log return per year", -2.0, 2.0,
+    _P("crypto_drift_annual", float, 0.08, "log return per year", -1.0, 1.0,
        "assumption", "market", "Expected exogenous log return a year."),
     _P("tail_df", float, 4.0, "degrees of freedom", 2.1, 1000.0,
        "assumption (fat tails)", "market",
        "Student-t degrees of freedom of weekly exogenous returns; lower is fatter-tailed."),
-    _P("flow_multiplier", float, 4.5, "USD of market value per USD of flow", 0.0, 150.0,
-       "Glassnode ~4-5x for bitcoin; Gabaix & Koijen (2021) ~5 (3-8) for equities;"
-       " analysts 3.3-118", "market",
-       "Inelastic-market multiplier M: market value changes by M x net 401(k) flow.",
+    _P("flow_multiplier", float, 4.5, "USD of market value per USD of flow", 0.5, 25.0,
+       "Glassnode ~4-5x for bitcoin; Gabaix & Koijen (2021) ~5 (3-8) for equities; analysts"
+       " 3.3 (Woo) to ~25 (Lee). Left out: BofA's 118x (2021), at which the static 5% claim"
+       " alone would multiply the price by about 10^7, and 0, a market of infinite depth that"
+       " could sell the plans more than its float", "market",
+       "Inelastic-market multiplier M: at quarter 0 a dollar of net 401(k) buying raises market"
+       " value by M dollars; the impact grows as the plans' holdings approach the float.",
        behavioural=True),
-    _P("momentum_feedback", float, 0.0, "share of last quarter's return", -1.0, 1.0,
-       "assumption (other demand may chase returns)", "market",
+    _P("tradable_float_share", float, 0.3, "share of supply", 0.05, 1.0,
+       "assumption, of the order of bitcoin's liquid supply: about 70-75% is held by owners who"
+       " rarely sell (Glassnode's illiquid supply, 2024-25)", "market",
+       "Share of the crypto supply that trades; the plans can never hold more than it."),
+    _P("momentum_feedback", float, 0.0, "share of last quarter's return", -0.5, 0.5,
+       "assumption (other demand may chase returns); beyond +-0.5 the exogenous price has no"
+       " defensible dynamics (at 1 every return repeats forever)", "market",
        "Share of last quarter's total log return that other (non-401(k)) demand adds this quarter."),
     _P("balanced_return_annual", float, 0.06, "per year", -0.5, 0.5,
        "assumption: 60/40 balanced portfolio", "market",
@@ -326,8 +342,10 @@ _DECLARED = [
     _P("clarity_final", float, 1.0, "0-1", 0.0, 1.0,
        "assumption: a final process-based safe harbour", "regulation",
        "Clarity once the rule is final."),
-    _P("clarity_rescinded", float, 0.1, "0-1", 0.0, 1.0,
-       "assumption: like DOL CAR 2022-01 ('extreme care')", "regulation",
+    _P("clarity_rescinded", float, 0.35, "0-1", 0.0, 1.0,
+       "DOL CAR 2025-01 (28 May 2025): a rescission returns to the neutral pre-rule position, the"
+       " clarity before the rule (clarity_order_only); hostile_turn uses 0.1, like CAR 2022-01's"
+       " 'extreme care'", "regulation",
        "Clarity after a rule is rescinded."),
     # --- products: what asset managers start from (the fees they then set under competition)
     _P("product_fee", float, 0.0075, "share of assets a year", 0.0, 0.05,
@@ -367,7 +385,11 @@ _DECLARED = [
        "Weight of litigation climate and scandal salience against selling crypto."),
     _P("manager_hysteresis", float, 1.0, "readiness units", 0.0, 20.0,
        "assumption", "managers",
-       "How far readiness must fall below a product's launch level before it is withdrawn."),
+       "How far readiness must fall below a product's launch level before it may be withdrawn."),
+    _P("manager_withdraw_rate", float, 0.35, "per quarter", 0.0, 1.0,
+       "assumption: closing a fund takes a board decision and a 60-90 day notice to holders, so"
+       " about three quarters on average", "managers",
+       "Chance a quarter that a manager below its withdrawal level withdraws the product."),
     _P("fee_floor", float, 0.0020, "share of assets a year", 0.0, 0.05,
        "2024 spot bitcoin ETF fee war: 0.20-0.25% (IBIT 0.25%, ARKB 0.21%)", "managers",
        "Fee a spot fund converges to under many sellers (index +0.05, managed +0.15 points)."),
@@ -410,18 +432,26 @@ _DECLARED = [
     _P("votes_per_district", float, 350_000.0, "voters", 1e4, 2e6,
        "derived: about 152 million votes cast in Nov 2024 / 435 districts", "politics",
        "Votes cast per House district (a state: times its seats)."),
-    _P("exposure_voter_weight", float, 8.0, "log-odds per unit share of voters", 0.0, 100.0,
+    _P("exposure_weight", float, 25.0, "log-odds per unit exposure per voter", 0.0, 200.0,
        "assumption", "politics",
-       "Constituent pressure per unit share of a seat's voters holding crypto in a 401(k).",
+       "Constituent pressure per unit of exposure per voter cast in the seat (the moat's strength).",
        behavioural=True),
-    _P("exposure_dollar_weight", float, 20.0, "log-odds per unit share of 401(k) dollars",
-       0.0, 500.0, "assumption", "politics",
-       "Constituent pressure per unit crypto share of the seat's 401(k) dollars.",
-       behavioural=True),
-    _P("gain_weight", float, 4.0, "log-odds per unit voter share x return", 0.0, 100.0,
-       "assumption", "politics",
-       "Pressure added by constituents' last-quarter crypto gains (losses subtract).",
-       behavioural=True),
+    _P("exposure_half_stake_usd", float, 10_000.0, "USD", 1.0, 1e6,
+       "assumption: exposure saturates in the dollars at stake (diminishing sensitivity, Kahneman"
+       " & Tversky 1979); half-saturation near 7% of the average balance ($148,153, Vanguard 2025)",
+       "politics",
+       "Crypto held by a voter at which the voter's exposure is half its maximum."),
+    _P("exposure_gain_weight", float, 1.0, "per unit quarterly return", 0.0, 10.0,
+       "assumption: recent gains strengthen, losses weaken a holder's support (loss aversion)",
+       "politics",
+       "Exposure multiplies by max(0, 1 + weight x last quarter's return on the holding)."),
+    _P("exposure_news_salience", float, 1.0, "per unit |log return|", 0.0, 10.0,
+       "assumption: large price moves make the issue salient", "politics",
+       "Salience of the issue added per unit absolute 4-quarter log return (1 when calm)."),
+    _P("exposure_in_politics", bool, True, "switch", None, None,
+       "scenario switch: false removes voters' crypto stake from every political decision (the"
+       " moat experiment's counterfactual)", "politics",
+       "Whether constituents' exposure reaches members' stances, elections and the administration."),
     _P("scandal_weight", float, 1.5, "log-odds per unit salience", 0.0, 20.0,
        "assumption", "politics", "Stance every member loses per unit scandal salience.",
        behavioural=True),
@@ -443,6 +473,13 @@ _DECLARED = [
     _P("protection_bill_rate", float, 0.01, "per quarter", 0.0, 5.0,
        "assumption", "politics",
        "Rate at which bills codifying the safe harbour reach floor votes (neutral administration)."),
+    _P("codify_response", float, 4.0, "ratio", 0.0, 50.0,
+       "assumption: a rescission puts codifying the safe harbour on Congress's agenda", "politics",
+       "While the rule stands rescinded, the protection bill rate multiplies by 1 + this."),
+    _P("senate_cloture", int, 60, "votes", 51, 100,
+       "Senate Rule XXII: 60 votes end debate on a bill (the filibuster); a scenario sets 51 for a"
+       " bill passed by reconciliation or after the filibuster is abolished", "politics",
+       "Senate votes a crackdown or protection bill needs."),
     _P("bill_crisis_sensitivity", float, 4.0, "per unit crisis", 0.0, 100.0,
        "assumption", "politics",
        "Crackdown rate multiplier per unit crisis (excess drawdown / 0.5 + scandal salience)."),
@@ -460,7 +497,17 @@ _DECLARED = [
        "assumption", "politics", "Spread of presidential candidates' crypto stances."),
     _P("rescind_threshold", float, -0.3, "-1 to +1", -1.0, 1.0,
        "assumption", "politics",
-       "An administration at or below this stance rescinds the DOL rule."),
+       "Administration stance at which a rescission is as likely as not (without voters' exposure)."),
+    _P("rescind_spread", float, 0.1, "-1 to +1", 0.01, 1.0,
+       "assumption", "politics",
+       "Spread of the administration's rescission decision around the threshold (logistic scale)."),
+    _P("rescission_exposure_weight", float, 10.0, "stance per unit exposure index", 0.0, 100.0,
+       "assumption: voters who hold crypto in their plans punish a rescission", "politics",
+       "Stance an administration gives up for each unit of national exposure before rescinding.",
+       behavioural=True),
+    _P("candidate_exposure_weight", float, 10.0, "stance per unit exposure index", 0.0, 100.0,
+       "assumption: candidates court voters with a stake", "politics",
+       "Pull of the national exposure index on both presidential candidates' crypto stances."),
     _P("rule_action_lag", int, 1, "quarters", 0, 16,
        "assumption (CAR 2025-01 rescinded the 2022 release in one stroke)", "politics",
        "Quarters after taking office before an administration acts on the rule."),
@@ -505,6 +552,26 @@ _DECLARED = [
     _P("fraud_market_drop", float, 0.2, "share of market value", 0.0, 0.9,
        "FTX collapse (Nov 2022): crypto market down about a fifth within weeks (press)",
        "events", "One-quarter fall of the crypto market when a fraud comes to light."),
+    # --- policy levers the order leaves open (retirement security)
+    _P("glide_path_years", float, 0.0, "years", 0.0, 40.0,
+       "policy lever (0: none); age_cap uses 15, like target-date glide paths cutting risk over"
+       " the last 15-20 years", "policy",
+       "Years before retirement over which the allowed crypto share falls linearly to 0 (the cap"
+       " on choices and on balances)."),
+    _P("sleeve_glide_years", float, 0.0, "years", 0.0, 40.0,
+       "policy lever (0: none); tdf_glide uses 15", "policy",
+       "Years before retirement over which a default product's crypto sleeve falls to 0."),
+    _P("risk_warning", bool, False, "switch", None, None,
+       "policy lever: a mandatory risk warning before choosing crypto", "policy",
+       "Whether participants see a mandatory risk warning (effects below)."),
+    _P("warning_uptake_cut", float, 0.3, "utility", 0.0, 5.0,
+       "assumption: disclosures change fund choices little (Beshears, Choi, Laibson & Madrian"
+       " 2011)", "policy", "Utility a risk warning takes off holding crypto."),
+    _P("warning_trend_cut", float, 0.3, "share of extrapolation", 0.0, 1.0,
+       "assumption", "policy", "Share of trend chasing a risk warning removes."),
+    _P("warning_drawdown_attention", float, 0.2, "per quarter per unit drawdown", 0.0, 5.0,
+       "assumption", "policy",
+       "Attention hazard a risk warning adds per unit drawdown (holders look at falls)."),
     # --- structure: constants of the mechanisms' form, declared so the ODD tables, sensitivity
     # analysis and calibration reach them like any other parameter (not sliders)
     _P("retirement_age_sd", float, 2.0, "years", 0.0, 10.0,
@@ -646,6 +713,23 @@ def validate(values: dict[str, Any], source: str | None = None) -> dict[str, Any
     Raises InputError naming the first unknown name, wrong type or out-of-range value.
     """
     return {name: get(name, source).check(value, source) for name, value in values.items()}
+
+
+# Pairs of parameters where the first must stay below the second.
+ORDERED: tuple[tuple[str, str], ...] = (("entry_age_min", "entry_age_max"),)
+
+
+def check_consistent(values: dict[str, Any], source: str | None = None) -> dict[str, Any]:
+    """`values` (a full parameter set), or an InputError naming two parameters that contradict."""
+    for low, high in ORDERED:
+        if values[low] >= values[high]:
+            raise InputError(
+                f"{low} = {values[low]:g} is not below {high} = {values[high]:g}",
+                source=source,
+                key=low,
+                allowed=f"{low} < {high}",
+            )
+    return values
 
 
 def resolve(overrides: dict[str, Any] | None = None, source: str | None = None) -> dict[str, Any]:

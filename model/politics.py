@@ -3,36 +3,44 @@
 The 435 House members and 100 senators are `Politician` agents (agents/politician.py). This
 module owns what they read and what happens to them:
 
-* constituent pressure per seat, from the participant columns with numpy bincount:
-      pressure = exposure_voter_weight x voter_share + exposure_dollar_weight x dollar_share
-                 + gain_weight x voter_share x last-quarter crypto return (clipped to +-1)
-  voter_share = 401(k) crypto holders (US scale) / votes cast in the seat, dollar_share =
-  crypto share of the seat's 401(k) dollars;
+* what voters have at stake (`exposure`): for each participant, stake / (stake +
+  exposure_half_stake_usd), saturating in the crypto dollars held, times max(0, 1 +
+  exposure_gain_weight x last quarter's return on them), times the issue's salience (1 +
+  exposure_news_salience x |4-quarter log return| + scandal salience); 0 without crypto, and 0
+  for everyone when `exposure_in_politics` is false (the moat's counterfactual);
+* constituent pressure per seat, by numpy bincount over the participant columns:
+      pressure = exposure_weight x (sum of voters' exposure, US scale) / votes cast in the seat,
+  and the national exposure index (the same over all votes cast);
 * lobbying: managers' lobbying plus the crypto industry's (`industry_lobbying_usd`) is spread
   over members in proportion to p(1 - p), p being a member's chance of voting against a
   crackdown (persuadable members get most); each member's stock decays by `lobbying_memory`;
 * bills: a crackdown (tighten the rule, or remove crypto from plans: `ban_share`) and a
   protection bill (codify the safe harbour) each arrive with probability 1 - exp(-rate) a
   quarter; the crackdown rate rises after crashes and scandals and under a hostile
-  administration, the protection rate under a friendly one. Votes share one national mood
-  shock per bill (sd `mood_sd`). A bill passes on a majority of each chamber and the
-  administration's signature (a crackdown is signed when the administration stance is below
-  0, a protection bill when it is 0 or above), or a two-thirds override of a veto;
+  administration, the protection rate under a friendly one and, by `codify_response`, while a
+  rescission stands (Congress's answer to it). Votes share one national mood shock per bill
+  (sd `mood_sd`). A bill passes on a House majority and a Senate majority of at least
+  `senate_cloture` votes (60: the filibuster), then the administration's signature (a
+  crackdown is signed when the administration's stance is below 0, a protection bill when it is
+  0 or above) or a two-thirds override of a veto;
 * elections (model/calendar.py): the House and one Senate class every 8 quarters from 2026Q4,
   the president every 16 from 2028Q4. In a seat, each participant votes for the incumbent with
   probability logistic(party_vote_weight x party lean x incumbent party
-  + crypto_vote_weight x crypto interest x (g(incumbent stance) - g(challenger stance))
+  + crypto_vote_weight x exposure x (g(incumbent stance) - g(challenger stance))
   + incumbency_advantage), g(s) = tanh(s / 2); the other voters vote by the seat's lean only.
   Challengers (and newcomers in the `retirement_rate` open seats) are drawn from their party's
-  ideology and moved a share `replacement_pull` of the seat's constituent pressure toward it;
-* the administration drives the DOL rule: a new administration with stance at or below
-  `rescind_threshold` rescinds it `rule_action_lag` quarters after taking office (unless a
-  protection law codified it); a friendly one re-proposes a rescinded rule (unless a crackdown
-  law stands) and finalises it 3 quarters later.
+  ideology and moved a share `replacement_pull` of the seat's constituent pressure toward it.
+  The president is elected in the Electoral College (`_presidential`), the candidates' stances
+  pulled toward the voters' stake by `candidate_exposure_weight` x the exposure index;
+* the administration drives the DOL rule: `rule_action_lag` quarters after taking office a new
+  administration rescinds the rule with probability logistic((rescind_threshold - stance -
+  rescission_exposure_weight x exposure index) / rescind_spread) (never a friendly one, nor
+  over a protection law); a friendly one re-proposes a rescinded rule (unless a crackdown law
+  stands) and finalises it 3 quarters later.
 
-Moat metrics (defined precisely in docs/guide/politics.md): every member also carries a shadow
-stance that follows the same rule without constituents' exposure; the moat index counts the
-members whose expected crackdown vote differs between the two.
+Moat metrics (defined in the README): every member also carries a shadow stance that follows
+the same rule without constituents' exposure; the moat index counts the members whose expected
+crackdown vote differs between the two.
 """
 
 from __future__ import annotations
@@ -41,10 +49,11 @@ import math
 from statistics import NormalDist
 
 import numpy as np
+from scipy.special import expit as logistic
 
 from agents.politician import BILLS, STANDARD_CRACKDOWN, Politician, yes_probability
 from model import calendar
-from model.geography import DISTRICT_STATE
+from model.geography import DISTRICT_STATE, ELECTORAL_TOTAL, ELECTORAL_VOTES
 
 HOUSE, SENATE = 435, 100
 _NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(9)
@@ -71,10 +80,14 @@ def bill_outcome(
     administration_stance: float,
     house_members: int = HOUSE,
     senate_members: int = SENATE,
+    cloture: int = 0,
 ) -> tuple[bool, str]:
-    """(passed, how): both chambers by majority, then signature or a two-thirds override."""
+    """(passed, how): a House majority, a Senate majority with at least `cloture` votes (60 under
+    the filibuster), then the signature or a two-thirds override of a veto."""
     if not chamber_passes(house_yes, house_members):
         return False, "failed in the House"
+    if senate_yes < cloture:
+        return False, "filibustered in the Senate"
     if not chamber_passes(senate_yes, senate_members):
         return False, "failed in the Senate"
     if signs(kind, administration_stance):
@@ -103,14 +116,16 @@ def pass_probability(
     kind: str,
     administration_stance: float | None,
     mood_sd: float,
+    cloture: int = 0,
 ) -> float:
     """Chance a bill of `kind` introduced now becomes law (None: both chambers pass, ignoring
-    the administration), averaging over the bill's national mood shock (Gauss-Hermite)."""
+    the administration), averaging over the bill's national mood shock (Gauss-Hermite); the
+    Senate needs at least `cloture` votes besides a majority."""
     shocks = (mood_sd * _NODES)[:, None]
     ph = yes_probability(house_stance[None, :], kind, shocks)
     ps = yes_probability(senate_stance[None, :], kind, shocks)
     nh, ns = len(house_stance), len(senate_stance)
-    both = at_least(ph, nh // 2 + 1) * at_least(ps, ns // 2 + 1)
+    both = at_least(ph, nh // 2 + 1) * at_least(ps, max(ns // 2 + 1, cloture))
     if administration_stance is not None and not signs(kind, administration_stance):
         both = at_least(ph, math.ceil(2 * nh / 3)) * at_least(ps, math.ceil(2 * ns / 3))
     return float(_WEIGHTS @ both)
@@ -130,11 +145,6 @@ def next_election(quarter: int, senate_class: int | None = None) -> int:
         while k % 3 != senate_class:
             k += 1
     return calendar.FIRST_HOUSE_ELECTION + 8 * k
-
-
-def logistic(x):
-    """1 / (1 + e^-x), elementwise."""
-    return 1.0 / (1.0 + np.exp(-x))
 
 
 class Politics:
@@ -160,12 +170,15 @@ class Politics:
         self.crackdown_laws = 0
         self.protection_laws = 0
         self.last_pass_probability = 0.0
+        self.popular_vote_r = 0.0
+        self.electoral_votes_r = 0
         self._event = {"election": "", "bill": "", "members_replaced": 0}
-        self._observe_constituents()
         self._scandal = self._scandal_term = 0.0
+        self._observe_constituents()
         self._proximity_q = -1
         self._first_congress(rng)
         self._settle_lobbying()
+        self.close_quarter()
 
     # --- quarter-0 Congress
     def _first_congress(self, rng: np.random.Generator) -> None:
@@ -199,10 +212,9 @@ class Politics:
             slot=list(range(n)),
         )
 
-    @staticmethod
-    def _parties(lean: np.ndarray, republicans: int, rng: np.random.Generator) -> np.ndarray:
+    def _parties(self, lean: np.ndarray, republicans: int, rng: np.random.Generator) -> np.ndarray:
         """+1 for the `republicans` seats with the most Republican lean (plus noise), else -1."""
-        score = lean + 0.3 * rng.standard_normal(len(lean))
+        score = lean + self.params["seat_party_noise"] * rng.standard_normal(len(lean))
         party = -np.ones(len(lean), np.int64)
         party[np.argsort(-score)[:republicans]] = 1
         return party
@@ -274,37 +286,70 @@ class Politics:
         self.model.agents_by_type[Politician].do("update_stance")
         self._bills(q)
         if calendar.is_house_election(q):
-            self.interest = self.crypto_interest()
             self._event["election"] = "house"
             self._elections(q)
         if calendar.is_presidential_election(q):
             self._event["election"] = "presidential"
             self._presidential(q)
+        self.close_quarter()
+
+    def rescission_probability(self) -> float:
+        """Chance the administration rescinds the DOL rule when it acts on it (0-1).
+
+        logistic((rescind_threshold - stance - rescission_exposure_weight x exposure index)
+        / rescind_spread): a hostile administration rescinds, unless what voters hold in their
+        plans makes the rescission costly; no single stance threshold decides.
+        """
+        p, reg = self.params, self.model.regulation
+        if self.administration > 0.0 or self.law == "protection" or reg.status in ("rescinded", "codified"):
+            return 0.0
+        gap = (
+            p["rescind_threshold"]
+            - self.administration
+            - p["rescission_exposure_weight"] * self.exposure_index
+        )
+        return float(logistic(gap / p["rescind_spread"]))
 
     def _rule_action(self, q: int) -> None:
         """The administration acts on the DOL rule (see the module docstring)."""
-        reg, p = self.model.regulation, self.params
-        if self.administration <= p["rescind_threshold"]:
-            if self.law != "protection" and reg.status not in ("rescinded", "codified"):
-                reg.set_status("rescinded", q, "hostile administration rescinds the rule")
+        reg = self.model.regulation
+        chance = self.rescission_probability()
+        if chance > 0.0 and self.rng.random() < chance:
+            reg.set_status("rescinded", q, "the administration rescinds the rule")
         elif self.administration > 0 and reg.status == "rescinded" and self.law != "crackdown":
             reg.set_status("proposed", q, "friendly administration re-proposes the rule")
             self.final_q = q + 3
 
     # --- constituents
+    def exposure(self) -> np.ndarray:
+        """What each participant has at stake as a voter (exposure units, 0 without crypto).
+
+        stake / (stake + exposure_half_stake_usd), saturating in the dollars held; times
+        max(0, 1 + exposure_gain_weight x last quarter's return on them, clipped to +-1), so
+        gains strengthen and losses weaken it; times the issue's salience, 1 +
+        exposure_news_salience x |4-quarter log return| + scandal salience.
+        """
+        p, pop, m = self.params, self.model.population, self.model
+        if not p["exposure_in_politics"]:
+            return np.zeros(pop.n)
+        stake = (pop.units_active + pop.units_default) * pop.price
+        saturation = stake / (stake + p["exposure_half_stake_usd"])
+        base = stake - pop.last_gain
+        ret = np.clip(np.divide(pop.last_gain, base, out=np.zeros_like(base), where=base > 0), -1.0, 1.0)
+        gain = np.maximum(1.0 + p["exposure_gain_weight"] * ret, 0.0)
+        salience = 1.0 + p["exposure_news_salience"] * abs(m.market.trailing_log_return()) + self._scandal
+        return saturation * gain * salience
+
     def _observe_constituents(self) -> None:
-        """Per seat: voter share and dollar share in crypto, last return; the pressure."""
+        """Per seat: holders, participants and exposure per voter; the constituent pressure."""
         p, pop = self.params, self.model.population
         w, d = pop.weight, pop.district
-        crypto = pop.crypto_active + pop.crypto_default
-        holds = (crypto > 0.0).astype(float)
+        self.interest = self.exposure()
         sums = np.stack(
             [
-                np.bincount(d, weights=holds, minlength=HOUSE) * w,  # holders, people
+                np.bincount(d, weights=pop.holds.astype(float), minlength=HOUSE) * w,  # holders, people
                 np.bincount(d, minlength=HOUSE) * w,  # participants, people
-                np.bincount(d, weights=crypto, minlength=HOUSE),  # crypto dollars
-                np.bincount(d, weights=pop.balance, minlength=HOUSE),  # 401(k) dollars
-                np.bincount(d, weights=pop.last_gain, minlength=HOUSE),  # last quarter's gain
+                np.bincount(d, weights=self.interest, minlength=HOUSE) * w,  # exposure, people x units
             ]
         )
         by_state = np.stack(
@@ -312,27 +357,12 @@ class Politics:
         )
         self.pressure, self.participants, self.voter_share = {}, {}, {}
         for chamber, s in (("house", sums), ("senate", by_state)):
-            voter = np.minimum(s[0] / self.votes[chamber], 1.0)
-            dollars = np.divide(s[2], s[3], out=np.zeros_like(s[2]), where=s[3] > 0)
-            base = s[2] - s[4]
-            ret = np.clip(np.divide(s[4], base, out=np.zeros_like(base), where=base > 0), -1.0, 1.0)
-            self.pressure[chamber] = (
-                p["exposure_voter_weight"] * voter
-                + p["exposure_dollar_weight"] * dollars
-                + p["gain_weight"] * voter * ret
-            )
+            self.pressure[chamber] = p["exposure_weight"] * s[2] / self.votes[chamber]
             self.participants[chamber] = s[1]
-            self.voter_share[chamber] = voter
-        self.national_voter_share = float(sums[0].sum() / self.votes["house"].sum())
-
-    def crypto_interest(self) -> np.ndarray:
-        """Each participant's crypto interest as a voter: 0 without crypto, else 1 + last
-        quarter's return on it (clipped to -0.9 .. +1): gains strengthen it, losses weaken it."""
-        pop = self.model.population
-        crypto = pop.crypto_active + pop.crypto_default
-        base = crypto - pop.last_gain
-        ret = np.divide(pop.last_gain, base, out=np.zeros_like(base), where=base > 0)
-        return (crypto > 0.0) * (1.0 + np.clip(ret, -0.9, 1.0))
+            self.voter_share[chamber] = np.minimum(s[0] / self.votes[chamber], 1.0)
+        total_votes = self.votes["house"].sum()
+        self.national_voter_share = float(min(sums[0].sum() / total_votes, 1.0))
+        self.exposure_index = float(sums[2].sum() / total_votes)
 
     # --- lobbying
     def _lobbying_shares(self) -> np.ndarray:
@@ -363,6 +393,8 @@ class Politics:
             * (1.0 + max(0.0, -self.administration))
         )
         rate_p = p["protection_bill_rate"] * (1.0 + max(0.0, self.administration))
+        if m.regulation.status == "rescinded" and self.law != "crackdown":
+            rate_p *= 1.0 + p["codify_response"]  # Congress answers a rescission with a codifying bill
         results = []
         if self.law != "crackdown" and u[0] < -math.expm1(-rate_c):
             kind = "crackdown_ban" if u[1] < p["ban_share"] else "crackdown_tighten"
@@ -378,7 +410,7 @@ class Politics:
         u = self.rng.random(len(members)).tolist()
         yes = [m.vote(kind, shock, x) for m, x in zip(members, u, strict=True)]
         hy, sy = sum(yes[:HOUSE]), sum(yes[HOUSE:])
-        passed, how = bill_outcome(kind, hy, sy, self.administration)
+        passed, how = bill_outcome(kind, hy, sy, self.administration, cloture=self.params["senate_cloture"])
         if passed:
             self._enact(kind, q)
         return f"{kind}: House {hy}-{HOUSE - hy}, Senate {sy}-{SENATE - sy}, {how}"
@@ -489,19 +521,32 @@ class Politics:
         return f * part + (1.0 - f) * other
 
     def _presidential(self, q: int) -> None:
-        """The national vote between two candidates whose crypto stances are drawn by party."""
+        """The presidential election, won in the Electoral College.
+
+        Each party's candidate has a crypto stance drawn from the party's and pulled toward the
+        voters' stake by candidate_exposure_weight x the national exposure index. Participants
+        vote by party lean and, weighted by their exposure, by the candidates' stance gap; other
+        voters by their district's lean. Each state's Republican share (plus a national and a
+        state swing) gives its electoral votes (House seats + 2; DC's 3 go to the Democrat).
+        """
         p, pop, rng = self.params, self.model.population, self.rng
-        s_r = float(np.clip(rng.normal(p["candidate_stance_r"], p["candidate_stance_sd"]), -1, 1))
-        s_d = float(np.clip(rng.normal(p["candidate_stance_d"], p["candidate_stance_sd"]), -1, 1))
+        pull = p["candidate_exposure_weight"] * self.exposure_index
+        s_r = float(np.clip(rng.normal(p["candidate_stance_r"], p["candidate_stance_sd"]) + pull, -1, 1))
+        s_d = float(np.clip(rng.normal(p["candidate_stance_d"], p["candidate_stance_sd"]) + pull, -1, 1))
         u = p["party_vote_weight"] * pop.party_lean + p["crypto_vote_weight"] * self.interest * (s_r - s_d)
-        part = float(logistic(u).mean())
-        votes = self.votes["house"]
-        other = float(
-            (votes * logistic(p["party_vote_weight"] * np.tanh(self.seat_lean["house"]))).sum() / votes.sum()
-        )
-        f = min(1.0, pop.n * pop.weight / votes.sum())
-        share_r = f * part + (1 - f) * other + float(rng.normal(0.0, p["national_swing_sd"]))
-        winner = s_r if share_r > 0.5 else s_d
+        states = len(self.seats_per_state)
+        home = DISTRICT_STATE[pop.district]
+        count = np.bincount(home, minlength=states)
+        part = np.bincount(home, weights=logistic(u), minlength=states) / np.maximum(count, 1)
+        district_votes = self.votes["house"]
+        lean_vote = district_votes * logistic(p["party_vote_weight"] * np.tanh(self.seat_lean["house"]))
+        other = np.bincount(DISTRICT_STATE, weights=lean_vote, minlength=states) / self.votes["senate"]
+        f = np.minimum(self.participants["senate"] / self.votes["senate"], 1.0)
+        swing = float(rng.normal(0.0, p["national_swing_sd"]))
+        share = f * part + (1.0 - f) * other + swing + rng.normal(0.0, p["district_swing_sd"], states)
+        self.electoral_votes_r = int(ELECTORAL_VOTES[share > 0.5].sum())
+        self.popular_vote_r = float((share * self.votes["senate"]).sum() / self.votes["senate"].sum())
+        winner = s_r if 2 * self.electoral_votes_r > ELECTORAL_TOTAL else s_d
         if q == p["forced_turn_quarter"]:
             winner = p["forced_turn_stance"]
         self.next_administration = winner
@@ -512,24 +557,26 @@ class Politics:
         """Every member's stance, House (by district) then Senate (log-odds)."""
         return np.array([m.stance for m in self.members])
 
-    def metrics(self) -> dict:
-        """This quarter's political outputs (see model/outputs.py and docs/guide/politics.md)."""
+    def close_quarter(self) -> None:
+        """Compute the quarter's political outputs and the crackdown threat managers read next."""
         p = self.params
-        stance = self.stances()
-        shadow = np.array([m.shadow for m in self.members])
+        members = self.members
+        stance = np.array([m.stance for m in members])
+        shadow = np.array([m.shadow for m in members])
         h, s = slice(0, HOUSE), slice(HOUSE, None)
+        cloture = p["senate_cloture"]
         flips = int(((stance > 0) & (shadow <= 0)).sum()) - int(((stance <= 0) & (shadow > 0)).sum())
         against = logistic(stance[h]) - logistic(shadow[h])
-        congress = pass_probability(stance[h], stance[s], STANDARD_CRACKDOWN, None, p["mood_sd"])
+        congress = pass_probability(stance[h], stance[s], STANDARD_CRACKDOWN, None, p["mood_sd"], cloture)
         self.last_pass_probability = congress
-        return {
+        self._snapshot = {
             "moat_index": flips / len(stance),
             "moat_votes_house": float(against.sum()),
             "crackdown_pass_probability": pass_probability(
-                stance[h], stance[s], STANDARD_CRACKDOWN, self.administration, p["mood_sd"]
+                stance[h], stance[s], STANDARD_CRACKDOWN, self.administration, p["mood_sd"], cloture
             ),
             "crackdown_pass_probability_no_exposure": pass_probability(
-                shadow[h], shadow[s], STANDARD_CRACKDOWN, self.administration, p["mood_sd"]
+                shadow[h], shadow[s], STANDARD_CRACKDOWN, self.administration, p["mood_sd"], cloture
             ),
             "crackdown_congress_probability": congress,
             "crackdown_votes_house": float(yes_probability(stance[h], STANDARD_CRACKDOWN).sum()),
@@ -537,9 +584,19 @@ class Politics:
             "pro_crypto_share_senate": float((stance[s] > 0).mean()),
             "administration_stance": float(self.administration),
             "voter_exposure": self.national_voter_share,
-            "election": self._event["election"],
-            "bill": self._event["bill"],
+            "exposure_index": self.exposure_index,
+            "rescission_probability": self.rescission_probability(),
+            "popular_vote_r": self.popular_vote_r,
+            "electoral_votes_r": self.electoral_votes_r,
             "crackdown_laws": self.crackdown_laws,
             "protection_laws": self.protection_laws,
+        }
+
+    def metrics(self) -> dict:
+        """This quarter's political outputs (see model/outputs.py and the README's definitions)."""
+        return {
+            **self._snapshot,
+            "election": self._event["election"],
+            "bill": self._event["bill"],
             "members_replaced": self._event["members_replaced"],
         }

@@ -164,6 +164,20 @@ class ProductMarket:
                 return Offer(kept.product, kept.fee, kept.manager, switching=True)
         return self._alternative
 
+    def current(self, offer: Offer) -> Offer | None:
+        """The same product from the same manager at today's fee, or None once it is withdrawn."""
+        if self.banned or offer.manager is None:
+            return None
+        fee = self.managers[offer.manager].fees.get(offer.product)
+        return None if fee is None else Offer(offer.product, fee, offer.manager, offer.switching)
+
+    def sleeve_fee_for(self, employer: Employer) -> float:
+        """Annual fee of the recordkeeper's target-date crypto sleeve (0 without a sleeve)."""
+        rk = employer.recordkeeper
+        if rk is None or self.banned or rk.sleeve <= 0.0:
+            return 0.0
+        return rk.fees.get("target_date_sleeve", 0.0)
+
     def sleeve_for(self, employer: Employer) -> float:
         """Crypto share of the recordkeeper's target-date (default) product, share of its assets."""
         rk = employer.recordkeeper
@@ -221,9 +235,12 @@ class ProductMarket:
         """Managers' lobbying this quarter, USD."""
         return float(sum(m.lobbying for m in self.managers))
 
+    def settle_aum(self) -> None:
+        """Book each manager's crypto AUM at the quarter's end (what managers observe next quarter)."""
+        self.aum = self.manager_aum()
+
     def metrics(self) -> dict:
         """This quarter's product-side outputs (see model/outputs.py)."""
-        self.aum = self.manager_aum()
         total = float(self.aum.sum())
         return {
             "manager_crypto_aum_usd": total,

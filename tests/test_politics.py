@@ -138,7 +138,7 @@ def test_quarter0_congress_matches_the_recorded_votes():
     crackdown fails in the House by a margin of the order of FIT21 (279-136) and GENIUS (308-122);
     the Senate about as pro-crypto as the GENIUS vote (68-30)."""
     for seed in range(4):
-        r = small(seed=seed).metrics
+        r = small(seed=seed).record.row
         assert abs(r["pro_crypto_share_house"] * HOUSE - 278) <= 10
         assert 115 <= r["crackdown_votes_house"] <= 180
         assert 0.58 <= r["pro_crypto_share_senate"] <= 0.78
@@ -163,7 +163,8 @@ def test_more_exposure_gives_a_higher_moat_across_seeds():
         high.run(10)
         a, b = low.quarters_table().iloc[6:], high.quarters_table().iloc[6:]
         assert b["voter_exposure"].mean() > a["voter_exposure"].mean()
-        assert b["moat_index"].mean() > a["moat_index"].mean() + 0.02
+        assert b["exposure_index"].mean() > a["exposure_index"].mean()
+        assert b["moat_index"].mean() > a["moat_index"].mean() + 0.01
         assert b["moat_votes_house"].mean() > a["moat_votes_house"].mean()
 
 
@@ -173,7 +174,7 @@ def test_hostile_turn_rescinds_the_rule_and_plans_stop_adding():
     m.run(22)
     t = m.quarters_table()
     assert (14, "rescinded") not in [(q, s) for q, s, _ in m.regulation.history]
-    assert (15, "rescinded", "hostile administration rescinds the rule") in m.regulation.history
+    assert (15, "rescinded", "the administration rescinds the rule") in m.regulation.history
     assert t["administration_stance"].iloc[14] == -0.8
     after = t.iloc[15:]
     assert (after["rule_status"] == "rescinded").all() and (after["clarity"] == 0.1).all()

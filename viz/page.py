@@ -344,7 +344,7 @@ def RunInfo(model: PageModel):
         tag="div",
         unsafe_innerHTML=(
             f"<b>scenario</b> {escape(model.scenario_name)} &nbsp; <b>seed</b> {model.seed}<br>"
-            f"<b>quarter</b> <span class='run-quarter'>{model.quarter}</span> ({model.metrics['date']})<br>"
+            f"<b>quarter</b> <span class='run-quarter'>{model.quarter}</span> ({model.record.row['date']})<br>"
             f"{model.population.n:,} participants, {len(model.employers):,} employers<br>"
             f"<b>sliders overriding the scenario:</b> <span class='run-overrides'>{escape(moved)}</span>"
         ),

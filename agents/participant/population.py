@@ -2,9 +2,12 @@
 
 One row per participant agent. Money columns are US dollars per real person the agent stands
 for; the model multiplies sums by `weight` (real participants per agent) for US-scale outputs.
-The decision rule itself lives in agents/participant/rule.py; this module owns the state,
-its initialisation from the calibration figures, contributions, trades, returns, ageing,
-retirement and entry.
+Crypto is held in units of the asset (`units_active` by own choice, `units_default` through the
+default product's sleeve); dollar values are units times the current price. The decision rule
+lives in agents/participant/rule.py and the money each quarter moves (contributions, orders,
+fills at the weeks' prices, fees, returns, the no-crypto counterfactual) in accounts.py; this
+module owns the state, its initialisation from the calibration figures, the decision pass,
+ageing, retirement and entry.
 
 Calibration figures used here (copied, with sources):
 * balances by age, average / median, end 2024 (Vanguard How America Saves 2025):
@@ -40,6 +43,15 @@ VANGUARD_MEDIAN_BALANCE = 38_176.0
 
 
 @dataclass
+class Exits:
+    """Who retired at the start of a quarter and what they took with them."""
+
+    rows: np.ndarray  # rows whose person retired (now entrants)
+    units: float  # crypto units sold as their balances are paid out, per represented person, summed
+    ratio: np.ndarray  # each retiree's balance over the no-crypto counterfactual at retirement
+
+
+@dataclass
 class EmployerView:
     """Per-employer arrays participants read this quarter (index = employer index)."""
 
@@ -48,27 +60,12 @@ class EmployerView:
     fee: np.ndarray  # share of assets a year
     cue: np.ndarray  # external attention cues this quarter (newly offering + education + marketing)
     sleeve: np.ndarray  # crypto share of the default target-date product
+    sleeve_fee: np.ndarray  # fee of the default product's crypto sleeve, share of assets a year
+    auto_enrol: np.ndarray  # bool: new workers start in the plan's default product
     match_rate: np.ndarray
     match_cap: np.ndarray
     size_weight: np.ndarray  # relative chance a new worker joins this employer
     balance_factor: np.ndarray  # relative balance level of the plan-size segment
-
-
-@dataclass
-class Flows:
-    """Crypto money movements in one quarter, US dollars per represented person, summed over agents."""
-
-    contributions: float = 0.0
-    purchases: float = 0.0
-    sales: float = 0.0
-    withdrawals: float = 0.0
-    returns: float = 0.0
-    fraud_losses: float = 0.0  # crypto destroyed by fraud (model/events.py); not a market flow
-
-    @property
-    def net(self) -> float:
-        """Net flow into the crypto market: contributions + purchases - sales - withdrawals."""
-        return self.contributions + self.purchases - self.sales - self.withdrawals
 
 
 def _mean_one_lognormal(rng: np.random.Generator, sd: float, size: int) -> np.ndarray:
@@ -116,12 +113,16 @@ class Population:
             "trend_trait",
             "loss_aversion",
             "balance_other",
-            "crypto_active",
-            "crypto_default",
+            "units_active",
+            "units_default",
+            "cost_active",
+            "cost_default",
+            "counterfactual",
             "alloc",
             "last_gain",
         ):
             setattr(self, name, np.zeros(n))
+        self.price = 1.0  # USD per unit of crypto, marked by the model after each quarter
         self.in_default = np.zeros(n, bool)
         # The Mesa agent of each row: how the model finds the agent of a retiring row; every
         # walk over agents goes through Mesa's registry (model.agents_by_type).
@@ -134,6 +135,7 @@ class Population:
         raw_total = (self.balance_other.sum()) * self.weight
         self.balance_scale = params["total_401k_assets_usd"] / raw_total if raw_total > 0 else 1.0
         self.balance_other *= self.balance_scale
+        self.counterfactual[:] = self.balance_other
         self.contacts = self._draw_contacts(params["social_degree"], params["network_local_share"])
         self.interest_by_employer = np.zeros(self.n_employers)
         self.peer_share = np.zeros(n)
@@ -168,8 +170,9 @@ class Population:
         if not initial:
             bal *= self.balance_scale
         self.balance_other[rows] = bal
-        self.crypto_active[rows] = 0.0
-        self.crypto_default[rows] = 0.0
+        self.counterfactual[rows] = bal
+        for column in (self.units_active, self.units_default, self.cost_active, self.cost_default):
+            column[rows] = 0.0
         self.alloc[rows] = 0.0
         self.last_gain[rows] = 0.0
         self.risk_target[rows] = p["target_allocation"] * np.exp(p["risk_target_sd"] * rng.standard_normal(m))
@@ -183,7 +186,11 @@ class Population:
         self.loss_aversion[rows] = 1.0 + (p["loss_aversion_mean"] - 1.0) * _mean_one_lognormal(
             rng, p["loss_aversion_sd"], m
         )
-        self.in_default[rows] = rng.random(m) < p["tdf_default_share"]
+        # Auto-enrolled workers mostly stay in the plan's default product (Madrian & Shea 2001);
+        # others choose a target-date or managed default less often.
+        auto = employers.auto_enrol[self.employer[rows]]
+        stay = np.where(auto, p["default_fund_stay_share"], p["voluntary_default_share"])
+        self.in_default[rows] = rng.random(m) < stay
 
     def _draw_party(self, rows: np.ndarray) -> None:
         """Party lean (-1 Democratic to +1 Republican) around the district's lean; crypto affinity
@@ -210,14 +217,29 @@ class Population:
 
     # --- quantities the rest of the model reads
     @property
+    def crypto_active(self) -> np.ndarray:
+        """Crypto held by own choice, USD per represented person at the current price."""
+        return self.units_active * self.price
+
+    @property
+    def crypto_default(self) -> np.ndarray:
+        """Crypto held through the default product's sleeve, USD at the current price."""
+        return self.units_default * self.price
+
+    @property
     def holds(self) -> np.ndarray:
         """Whether each participant holds any crypto (actively or through a default product)."""
-        return (self.crypto_active > 0.0) | (self.crypto_default > 0.0)
+        return (self.units_active > 0.0) | (self.units_default > 0.0)
 
     @property
     def balance(self) -> np.ndarray:
         """Total balance per represented person, US dollars."""
-        return self.balance_other + self.crypto_active + self.crypto_default
+        return self.balance_other + (self.units_active + self.units_default) * self.price
+
+    @property
+    def balance_ratio(self) -> np.ndarray:
+        """Balance over the balance the same person would have with no crypto ever (ratio)."""
+        return self.balance / self.counterfactual
 
     def update_peer_share(self) -> None:
         """Share of coworkers and of contacts holding crypto, as seen at the start of the quarter."""
@@ -229,36 +251,32 @@ class Population:
         self.peer_share = w * cw[self.employer] + (1.0 - w) * social
 
     # --- the quarter
-    def retire_and_enter(self, quarter: int, employers: EmployerView) -> tuple[np.ndarray, Flows]:
+    def retire_and_enter(self, quarter: int, employers: EmployerView) -> Exits:
         """Retire everyone at or past retirement age (balances leave) and put entrants in their rows.
 
-        Returns the rows replaced and the flows: crypto withdrawals are sold on exit.
+        Returns what left: the rows, the crypto units sold as their balances are paid out
+        (withdrawals, per represented person) and each retiree's balance ratio at retirement.
         """
         rows = np.flatnonzero(self.age >= self.retire_age)
-        flows = Flows()
+        exits = Exits(
+            rows=rows,
+            units=float((self.units_active[rows] + self.units_default[rows]).sum()),
+            ratio=self.balance_ratio[rows],
+        )
         if len(rows):
-            flows.withdrawals = float((self.crypto_active[rows] + self.crypto_default[rows]).sum())
             self._draw_people(rows, initial=False, employers=employers)
             self.entered[rows] = quarter
             self._draw_party(rows)
-        return rows, flows
+        return exits
 
-    def contribute(
-        self, employers: EmployerView, offered: np.ndarray, sleeve: np.ndarray, flows: Flows
-    ) -> None:
-        """Payroll contributions this quarter: salary/4 x (deferral + match), split by allocation."""
-        e = self.employer
-        rate = self.deferral + employers.match_rate[e] * np.minimum(self.deferral, employers.match_cap[e])
-        amount = self.salary / 4.0 * rate
-        to_active = amount * np.where(offered, self.alloc, 0.0)
-        to_default = amount * sleeve
-        self.crypto_active += to_active
-        self.crypto_default += to_default
-        self.balance_other += amount - to_active - to_default
-        flows.contributions += float(to_active.sum() + to_default.sum())
+    def decide_all(
+        self, employers: EmployerView, offered: np.ndarray, cap: np.ndarray, env: rules.Market
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Every participant's decision this quarter in one vectorised pass (see rule.py).
 
-    def decide_all(self, employers: EmployerView, offered: np.ndarray, env: rules.Market):
-        """Every participant's decision this quarter in one vectorised pass (see participant_rules)."""
+        cap: each participant's allowed crypto share (the plan's cap, lowered by any glide path).
+        Returns (move, panic): whether the balance is moved to the new allocation, and panic sales.
+        """
         e = self.employer
         u = self.rng.random((3, self.n))
         new_alloc, move, panic, util = rules.decide(
@@ -268,9 +286,9 @@ class Population:
             self.loss_aversion,
             self.risk_target,
             self.alloc,
-            self.crypto_active > 0.0,
+            self.units_active > 0.0,
             offered,
-            employers.cap[e],
+            cap,
             employers.fee[e],
             employers.cue[e],
             self.peer_share,
@@ -288,47 +306,12 @@ class Population:
         self.alloc = new_alloc
         return move, panic
 
-    def trade(
-        self, move: np.ndarray, panic: np.ndarray, offered: np.ndarray, sleeve: np.ndarray, flows: Flows
-    ) -> None:
-        """Sales and purchases implied by this quarter's choices.
-
-        Panic sellers and participants whose plan no longer offers crypto sell all active crypto;
-        reviewers who move their balance trade to allocation x balance; the default product
-        rebalances its sleeve to sleeve x balance.
-        """
-        total = self.balance
-        target_active = np.where(move, self.alloc * total, self.crypto_active)
-        target_active = np.where(panic | ~offered, 0.0, target_active)
-        target_default = np.where(self.in_default, sleeve * total, 0.0)
-        delta = (target_active - self.crypto_active) + (target_default - self.crypto_default)
-        self.crypto_active = target_active
-        self.crypto_default = target_default
-        self.balance_other -= delta
-        flows.purchases += float(delta[delta > 0].sum())
-        flows.sales += float(-delta[delta < 0].sum())
-
-    def set_static(self, share: float, flows: Flows) -> None:
-        """Static claim at quarter 0: every participant moves to `share` of balance (and contributions)."""
-        total = self.balance
-        target = share * total
-        delta = target - self.crypto_active - self.crypto_default
-        self.crypto_active = target
-        self.crypto_default[:] = 0.0
-        self.balance_other = total - target
-        self.alloc[:] = share
-        flows.purchases += float(delta[delta > 0].sum())
-        flows.sales += float(-delta[delta < 0].sum())
-
-    def credit_returns(self, price_ratio: float, balanced_return: float, flows: Flows) -> None:
-        """Returns for the quarter: crypto at the market's price ratio, the rest at the balanced return."""
-        gain_a = self.crypto_active * (price_ratio - 1.0)
-        gain_d = self.crypto_default * (price_ratio - 1.0)
-        self.crypto_active += gain_a
-        self.crypto_default += gain_d
-        self.balance_other *= 1.0 + balanced_return
-        self.last_gain = gain_a + gain_d
-        flows.returns += float(gain_a.sum() + gain_d.sum())
+    def glide(self, years: float) -> np.ndarray:
+        """Share of a cap or sleeve left at each participant's age under a glide path of `years`
+        before retirement (1 further out, falling linearly to 0 at retirement; 1 when years is 0)."""
+        if years <= 0.0:
+            return np.ones(self.n)
+        return np.clip((self.retire_age - self.age) / years, 0.0, 1.0)
 
     def age_one_quarter(self) -> None:
         """Everyone ages a quarter and gets a quarter's wage growth."""

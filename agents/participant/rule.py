@@ -2,7 +2,7 @@
 
 Every function here is elementwise: called with numpy arrays it decides for all participants
 in one vectorised pass; called with Python floats it decides for one participant (that is how
-`Participant.step` runs the same rule one agent at a time, for the benchmark).
+`Participant.decide` runs the same rule one agent at a time, for the benchmark and the tests).
 
 Per quarter, for a participant whose plan offers crypto:
 * attention: P(review) = 1 - exp(-h) with the hazard
@@ -11,12 +11,17 @@ Per quarter, for a participant whose plan offers crypto:
                                                      employer education, manager marketing)
         + imitation_strength * peer_share           (imitation channel: coworkers and contacts)
         + news_attention * |trailing return|        (large price moves make news)
+        + drawdown_attention * drawdown             (a risk warning points holders at falls)
+        + scandal news
 * utility of holding crypto:
-      u = affinity + extrapolation * trend_trait * trailing_return + peer_weight * peer_share
-          - fee_sensitivity * fee_percent + safety_weight * clarity
+      u = affinity - warning_shift + extrapolation * trend_trait * trailing_return
+          + peer_weight * peer_share - fee_sensitivity * fee_percent + safety_weight * clarity
 * an attentive participant sets the allocation (share of contributions and target share of
   balance) to 0 if u <= 0, else min(cap, risk_target * (1 + u / 2)), where risk_target is the
   participant's preferred allocation (median `target_allocation`);
+* with a mandatory risk warning (`risk_warning`), the warning lowers utility by
+  `warning_uptake_cut`, scales trend chasing by (1 - `warning_trend_cut`) and adds
+  `warning_drawdown_attention` to the attention hazard per unit drawdown; without it these are 0;
 * a holder whose crypto is down more than `panic_threshold` from its recent peak panics (sells
   everything, allocation to 0) with probability 1 - exp(-panic_sensitivity * (lambda - 1) *
   (drawdown - panic_threshold)), lambda being the participant's loss aversion.
@@ -43,10 +48,18 @@ class Coefficients(NamedTuple):
     panic_threshold: float
     panic_sensitivity: float
     move_balance_share: float
+    warning_shift: float = 0.0
+    drawdown_attention: float = 0.0
 
     @classmethod
     def from_params(cls, params: dict) -> Coefficients:
-        return cls(*(params[name] for name in cls._fields))
+        """The rule's coefficients, with the risk warning's effects when `risk_warning` is on."""
+        own = {name: params[name] for name in cls._fields if name in params}
+        if params.get("risk_warning", False):
+            own["extrapolation"] = params["extrapolation"] * (1.0 - params["warning_trend_cut"])
+            own["warning_shift"] = params["warning_uptake_cut"]
+            own["drawdown_attention"] = params["warning_drawdown_attention"]
+        return cls(**own)
 
 
 class Market(NamedTuple):
@@ -62,6 +75,7 @@ def utility(affinity, trend_trait, peer_share, fee, env: Market, k: Coefficients
     """Net attraction of holding crypto (utility units); fee is a share of assets a year."""
     return (
         affinity
+        - k.warning_shift
         + k.extrapolation * trend_trait * env.trailing_return
         + k.peer_weight * peer_share
         - k.fee_sensitivity * 100.0 * fee
@@ -76,6 +90,7 @@ def attention_probability(attentiveness, cue, peer_share, env: Market, k: Coeffi
         + k.innovation_strength * cue
         + k.imitation_strength * peer_share
         + k.news_attention * abs(env.trailing_return)
+        + k.drawdown_attention * env.drawdown
         + env.news
     )
     return -np.expm1(-hazard)

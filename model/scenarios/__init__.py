@@ -40,7 +40,7 @@ class Scenario:
         """The full parameter set: defaults, then this scenario, then `extra` overrides."""
         out = P.resolve(self.overrides, self.path)
         out.update(P.validate(extra or {}))
-        return out
+        return P.check_consistent(out, self.path)
 
 
 def available() -> list[str]:

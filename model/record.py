@@ -1,0 +1,55 @@
+"""The model's running record: totals the outputs need, kept by the step, and the quarter's row.
+
+Reporters only read: everything that accumulates over quarters (cumulative flows and fees, panic
+sales, the balances of everyone who retired) is updated here once per quarter by the model's
+step, and the quarter's output row is built from the state right after.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from model.outputs import quarter_outputs
+
+if TYPE_CHECKING:
+    import mesa
+
+    from agents.participant.population import Exits
+
+
+class Record:
+    """Running totals (US scale) and the latest output row."""
+
+    def __init__(self) -> None:
+        self.cumulative_net_flow = 0.0  # USD
+        self.cumulative_invested = 0.0  # USD
+        self.cumulative_fees = 0.0  # USD
+        self.panic_units = 0.0  # units sold in panics so far
+        self.panic_proceeds = 0.0  # USD those sales raised
+        self._retirees: list[np.ndarray] = []  # balance ratio of each retiree at retirement
+        self._retiree_cache: np.ndarray | None = None
+        self.row: dict = {}
+
+    def retirements(self, exits: Exits) -> None:
+        """Remember the balance ratios of this quarter's retirees."""
+        if len(exits.ratio):
+            self._retirees.append(np.array(exits.ratio))
+            self._retiree_cache = None
+
+    def retiree_ratios(self) -> np.ndarray:
+        """Balance over counterfactual at retirement of everyone who retired so far."""
+        if self._retiree_cache is None:
+            self._retiree_cache = np.concatenate(self._retirees) if self._retirees else np.zeros(0)
+        return self._retiree_cache
+
+    def close_quarter(self, model: mesa.Model) -> None:
+        """Fold this quarter's flows into the totals, then build the quarter's output row."""
+        flows, w = model.flows, model.population.weight
+        self.cumulative_net_flow += flows.net * w
+        self.cumulative_invested += flows.invested * w
+        self.cumulative_fees += flows.fees * w
+        self.panic_units += flows.panic_units * w
+        self.panic_proceeds += flows.panic_sales * w
+        self.row = quarter_outputs(model)
