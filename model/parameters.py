@@ -284,8 +284,9 @@ _DECLARED = [
        "bitcoin ~54% a year in 2024 (iShares); ~55% planning assumption (Morgan Stanley 2025);"
        " the range reaches the most volatile years (~100-150%, 2011-13); 0 is a deterministic market",
        "market", "Annualised volatility of the exogenous crypto return."),
-    _P("crypto_drift_annual", float, 0.08, "log return per year", -1.0, 1.0,
-       "assumption", "market", "Expected exogenous log return a year."),
+    _P("crypto_drift_annual", float, 0.08, "log return per year", -0.5, 0.5,
+       "assumption; beyond +-0.5 a year (a factor of 150 either way in ten years) no path is"
+       " defensible", "market", "Expected exogenous log return a year."),
     _P("tail_df", float, 4.0, "degrees of freedom", 2.1, 1000.0,
        "assumption (fat tails)", "market",
        "Student-t degrees of freedom of weekly exogenous returns; lower is fatter-tailed."),
@@ -301,9 +302,10 @@ _DECLARED = [
        "assumption, of the order of bitcoin's liquid supply: about 70-75% is held by owners who"
        " rarely sell (Glassnode's illiquid supply, 2024-25)", "market",
        "Share of the crypto supply that trades; the plans can never hold more than it."),
-    _P("momentum_feedback", float, 0.0, "share of last quarter's return", -0.5, 0.5,
-       "assumption (other demand may chase returns); beyond +-0.5 the exogenous price has no"
-       " defensible dynamics (at 1 every return repeats forever)", "market",
+    _P("momentum_feedback", float, 0.0, "share of last quarter's return", -0.3, 0.3,
+       "assumption (other demand may chase returns); crypto shows time-series momentum of this"
+       " order (Liu & Tsyvinski 2021, RFS 34(6)); at 1 every return would repeat forever",
+       "market",
        "Share of last quarter's total log return that other (non-401(k)) demand adds this quarter."),
     _P("balanced_return_annual", float, 0.06, "per year", -0.5, 0.5,
        "assumption: 60/40 balanced portfolio", "market",

@@ -103,6 +103,8 @@ def at_least(p: np.ndarray, k: int) -> np.ndarray:
     Normal approximation to the Poisson-binomial count with continuity correction; exact when
     every p is 0 or 1.
     """
+    if k > p.shape[-1]:
+        return np.zeros(p.shape[:-1])  # more votes needed than there are voters
     mu = p.sum(axis=-1)
     sd = np.sqrt((p * (1.0 - p)).sum(axis=-1))
     safe = np.where(sd > 0, sd, 1.0)

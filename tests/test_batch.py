@@ -320,7 +320,7 @@ BAD_FILES = [
     (
         "[experiment]\n[grid]\nflow_multiplier = [1.0, 500.0]",
         "grid.flow_multiplier",
-        "a number from 0 to 25",
+        "a number from 0.5 to 25",
     ),
     ("[experiment]\n[grid]\nflow_multiplier = 3.0", "grid.flow_multiplier", "a list"),
     (
@@ -342,7 +342,7 @@ BAD_FILES = [
     (
         "[experiment]\n[sample]\npoints = 4\n[sample.ranges]\nflow_multiplier = [3.0, 900.0]",
         "sample.ranges.flow_multiplier",
-        "a number from 0 to 25",
+        "a number from 0.5 to 25",
     ),
     ("[experiment]\n[sample]\npoints = 4", "sample.parameters", "declared numeric parameters"),
     (

@@ -59,7 +59,7 @@ def test_same_seed_gives_identical_files_in_separate_processes(tmp_path):
     [
         (
             ["--set", "flow_multiplier=1000"],
-            "'flow_multiplier': 1000.0 is out of range (allowed: a number from 0 to 25)",
+            "'flow_multiplier': 1000.0 is out of range (allowed: a number from 0.5 to 25)",
         ),
         (["--set", "flow_multipler=5"], "did you mean 'flow_multiplier'"),
         (["--set", "channel_401k=maybe"], "expected true or false"),
@@ -99,7 +99,7 @@ def test_every_shipped_scenario_loads():
     [
         ("", "file is empty"),
         ("[parameters]\nflow_multiplier = 'high'\n", "'flow_multiplier': expected a number, got 'high'"),
-        ("[parameters]\nflow_multiplier = 200\n", "out of range (allowed: a number from 0 to 25)"),
+        ("[parameters]\nflow_multiplier = 200\n", "out of range (allowed: a number from 0.5 to 25)"),
         ("[parameters]\nimitaton_strength = 0.1\n", "did you mean 'imitation_strength'"),
         ("[paramters]\n", "unknown section [paramters]; did you mean 'parameters'"),
         ("[scenario]\nnmae = 'x'\n", "'scenario.nmae': unknown key in [scenario]; did you mean 'name'"),

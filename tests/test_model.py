@@ -173,7 +173,7 @@ def test_crash_scenario_draws_down_and_raises_litigation(crash):
 
 
 def test_bad_parameters_are_refused_with_the_allowed_range():
-    with pytest.raises(InputError, match=r"flow_multiplier.*out of range.*0 to 25"):
+    with pytest.raises(InputError, match=r"flow_multiplier.*out of range.*0.5 to 25"):
         Crypto401kModel(flow_multiplier=1000.0)
     with pytest.raises(InputError, match=r"did you mean 'flow_multiplier'"):
         Crypto401kModel(flow_multipler=5.0)
