@@ -82,10 +82,10 @@ class Sleeves:
         (1 - share) x units: a sleeve on target holds share x (money + units x p) in crypto.
         """
         self._pre = self.other + self.inflow
-        # np.dot, not @: on 1-D arrays matmul is orders of magnitude slower in numpy 2
+        # elementwise products, not a BLAS dot: BLAS threads stall when the cores are busy
         return (
-            self.weight * float(np.dot(self.share, self._pre)),
-            self.weight * float(np.dot(1.0 - self.share, self.units)),
+            self.weight * float((self.share * self._pre).sum()),
+            self.weight * float(((1.0 - self.share) * self.units).sum()),
         )
 
     def fill(self, price: float) -> None:

@@ -1,19 +1,21 @@
-"""Reports over a batch store: fan charts, a headline table per scenario, a markdown summary.
+"""Reports over a batch store: fan charts and tables that answer the model's three claims.
 
-Everything is computed by DuckDB from the store (reports never re-run models), so a report
-over thousands of runs does not load them all into memory. Outputs a store lacks (e.g.
-moat_index before the politics module exists) are skipped with a note.
+Everything is computed from the store (reports never re-run models). Runs are grouped into arms:
+a scenario, plus the values of any parameter the experiment varies (e.g. `baseline
+[exposure_in_politics=false]`). Every number a user reads carries its 95% interval
+(experiments/batch/stats.py): shares of runs with Wilson intervals, medians with
+order-statistic intervals, paired differences run by run on the same seeds.
 
-Definitions used in the report:
-- band: the 5th-95th percentile over all runs of a scenario (replicates x design points);
-  median: the 50th percentile.
-- realized volatility of a run: the mean over quarters 1..end of `realized_vol` (annualised
-  volatility of each quarter's 13 weekly log returns).
-- max drawdown of a run: the largest weekly peak-to-trough fall of the price over the run.
-- seed claims: $87B = 1% and $435B = 5% of the $8.7T 401(k) asset base (ICI, 31 Mar 2025),
-  the static arithmetic the model is asked to test.
-- paired comparison: runs of two scenarios with the same seed and parameters (common random
-  numbers) are compared run by run; the difference is scenario minus no_401k.
+Sections, each written when the store has what it needs:
+* headline numbers per arm at the last quarter;
+* the seed claims: new money committed (`cumulative_invested_usd`: contributions and purchases
+  minus the cost of what was sold, withdrawals excluded) after 4, 12 and 40 quarters, against
+  $87B and $435B (1% and 5% of the $8.7T base, ICI 31 Mar 2025), for every arm alike;
+* volatility: each arm against the no_401k arm on the same seeds: annualised volatility of 1-,
+  4- and 8-quarter log returns over the run, max drawdown and recovery time;
+* the channel: the chance the 401(k) channel is lost (the rule rescinded) within the run, and,
+  where an experiment varies `exposure_in_politics`, how much voters' exposure changes it;
+* retirement security: savers' balances against their no-crypto counterfactual.
 """
 
 from __future__ import annotations
@@ -22,21 +24,61 @@ import re
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
-from experiments.batch import store
+from experiments.batch import stats, store
 from model.errors import InputError
 
 FAN_METRICS = {
-    "adoption_rate": ("Adoption (share of participants holding crypto)", 1.0, ""),
-    "cumulative_net_flow_usd": ("Cumulative net 401(k) flow into crypto ($B)", 1e9, "$B"),
-    "price_index": ("Crypto price index (quarter 0 = 1)", 1.0, ""),
-    "moat_index": ("Moat index", 1.0, ""),
-    "crackdown_pass_probability": ("Crackdown pass probability", 1.0, ""),
+    "adoption_rate": ("Adoption (share of participants holding crypto)", 1.0),
+    "cumulative_invested_usd": ("New money committed to crypto, cumulative ($B)", 1e9),
+    "flow_price_impact": ("Price change attributable to 401(k) flow", 1.0),
+    "moat_index": ("Moat index", 1.0),
+    "channel_open": ("Share of runs with the 401(k) channel open", 1.0),
+    "balance_ratio_p5_50_64": ("5th percentile balance ratio, ages 50-64", 1.0),
 }
-SEED_CLAIMS_USD = {"$87B (1% of $8.7T)": 87e9, "$435B (5% of $8.7T)": 435e9}  # ICI 31 Mar 2025 base
+SEED_CLAIMS_USD = {"$87B": 87e9, "$435B": 435e9}  # 1% and 5% of $8.7T (ICI, 31 Mar 2025)
 HEADLINE_QUARTERS = (4, 12, 40)
 COUNTERFACTUAL = "no_401k"
+EXPOSURE_SWITCH = "param_exposure_in_politics"
+# per-run statistics read at the run's last quarter (when the store has them)
+FINALS = (
+    "adoption_rate",
+    "crypto_aum_usd",
+    "cumulative_invested_usd",
+    "cumulative_net_flow_usd",
+    "holdings_share_of_float",
+    "flow_price_impact",
+    "return_vol_1q",
+    "return_vol_4q",
+    "return_vol_8q",
+    "max_drawdown",
+    "recovery_quarters",
+    "moat_index",
+    "exposure_index",
+    "crackdown_pass_probability",
+    "balance_ratio_median_50_64",
+    "balance_ratio_p5_50_64",
+    "balance_ratio_p5_35_49",
+    "balance_ratio_p5_under35",
+    "near_retirement_shortfall_share",
+    "retiree_balance_ratio_p5",
+    "retiree_shortfall_share",
+    "panic_cost_vs_holding_usd",
+    "cumulative_fees_paid_usd",
+)
+VOLATILITY = ("return_vol_1q", "return_vol_4q", "return_vol_8q", "max_drawdown", "recovery_quarters")
+RETIREMENT = (
+    "balance_ratio_p5_under35",
+    "balance_ratio_p5_35_49",
+    "balance_ratio_p5_50_64",
+    "near_retirement_shortfall_share",
+    "retiree_balance_ratio_p5",
+    "retiree_shortfall_share",
+    "cumulative_fees_paid_usd",
+    "panic_cost_vs_holding_usd",
+)
 
 
 def _columns(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -50,165 +92,276 @@ def _present(con: duckdb.DuckDBPyConnection, col: str) -> bool:
     return con.execute(f'SELECT count("{col}") FROM runs').fetchone()[0] > 0
 
 
+def _varied(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The parameter columns whose value differs between runs (the experiment's design)."""
+    cols = sorted(c for c in _columns(con) if c.startswith("param_"))
+    if not cols:
+        return []
+    counts = con.execute(
+        "SELECT " + ", ".join(f"count(DISTINCT {c})" for c in cols) + " FROM runs"
+    ).fetchone()
+    return [c for c, k in zip(cols, counts, strict=True) if k > 1]
+
+
+def _arm_expr(varied: list[str]) -> str:
+    """SQL for the arm label: the scenario, then `[name=value, ...]` for varied parameters."""
+    if not varied:
+        return "scenario"
+    parts = " || ', ' || ".join(f"'{c[6:]}=' || CAST({c} AS VARCHAR)" for c in varied)
+    return f"scenario || ' [' || {parts} || ']'"
+
+
 def fan_data(con: duckdb.DuckDBPyConnection, metric: str) -> pd.DataFrame:
-    """Per scenario and quarter: the 5th, 50th and 95th percentile of `metric` over runs."""
+    """Per arm and quarter: runs, the 5th, 50th and 95th percentile and the mean of `metric`."""
+    arm = _arm_expr(_varied(con))
     return con.execute(f"""
-        SELECT scenario, quarter, count(*) AS n,
+        SELECT {arm} AS arm, quarter, count(*) AS n,
                quantile_cont("{metric}", 0.05) AS p5,
                quantile_cont("{metric}", 0.50) AS median,
-               quantile_cont("{metric}", 0.95) AS p95
+               quantile_cont("{metric}", 0.95) AS p95,
+               avg("{metric}") AS mean
         FROM runs WHERE "{metric}" IS NOT NULL
-        GROUP BY scenario, quarter ORDER BY scenario, quarter""").df()
+        GROUP BY arm, quarter ORDER BY arm, quarter""").df()
 
 
 def per_run(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """One row per run: the headline numbers of that run (present outputs only)."""
+    """One row per run: arm, scenario, seed, the varied parameters and the run's statistics."""
     cols = _columns(con)
-    exprs = ["scenario", "any_value(seed) AS seed"]
-    finals = {
-        "adoption_rate": "final_adoption_rate",
-        "price_index": "final_price_index",
-        "flow_price_impact": "final_flow_price_impact",
-        "cumulative_net_flow_usd": "final_cumulative_net_flow_usd",
-        "crypto_aum_usd": "final_crypto_aum_usd",
-        "moat_index": "final_moat_index",
-        "crackdown_pass_probability": "final_crackdown_pass_probability",
-    }
-    for col, name in finals.items():
-        if col in cols:
-            exprs.append(f'arg_max("{col}", quarter) AS {name}')
-    if "adoption_rate" in cols:
-        exprs.append("max(adoption_rate) AS peak_adoption_rate")
-    if "cumulative_net_flow_usd" in cols:
-        for q in HEADLINE_QUARTERS:
-            exprs.append(
-                f"any_value(cumulative_net_flow_usd) FILTER (WHERE quarter = {q})"
-                f" AS cumulative_net_flow_usd_q{q}"
-            )
-    if "realized_vol" in cols:
-        exprs.append("avg(realized_vol) FILTER (WHERE quarter >= 1) AS mean_realized_vol")
+    varied = _varied(con)
+    exprs = [f"{_arm_expr(varied)} AS arm", "scenario", "any_value(seed) AS seed"]
+    exprs += [f"any_value({c}) AS {c}" for c in varied]
+    exprs += [f'arg_max("{c}", quarter) AS "{c}"' for c in FINALS if c in cols]
+    if "cumulative_invested_usd" in cols:
+        exprs += [
+            f"any_value(cumulative_invested_usd) FILTER (WHERE quarter = {q}) AS invested_q{q}"
+            for q in HEADLINE_QUARTERS
+        ]
+    if "channel_open" in cols:
+        exprs.append("CAST(min(channel_open) = 0 AS BOOLEAN) AS channel_lost")
     if "max_drawdown" in cols:
-        exprs.append("max(max_drawdown) AS max_drawdown")
-    return con.execute(
-        f"SELECT run_id, {', '.join(exprs)} FROM runs GROUP BY run_id, scenario ORDER BY run_id"
-    ).df()
+        exprs.append("max(max_drawdown) AS run_max_drawdown")
+    exprs.append("max(quarter) AS last_quarter")
+    group = ", ".join(["run_id", "scenario", *varied])
+    return con.execute(f"SELECT run_id, {', '.join(exprs)} FROM runs GROUP BY {group} ORDER BY run_id").df()
 
 
 def headline_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per scenario and headline number: runs, median, 5th and 95th percentile, mean."""
-    metrics = [c for c in runs.columns if c not in ("run_id", "scenario", "seed")]
+    """Per arm and statistic: runs, median with its 95% interval, and the 5-95% band over runs."""
+    metrics = [c for c in FINALS if c in runs]
     rows = []
-    for scen, g in runs.groupby("scenario", sort=True):
+    for arm, g in runs.groupby("arm", sort=True):
         for m in metrics:
-            v = g[m].dropna()
-            if v.empty:
+            v = g[m].dropna().to_numpy(float)
+            if not len(v):
                 continue
+            est = stats.median(v)
             rows.append(
                 {
-                    "scenario": scen,
+                    "arm": arm,
                     "metric": m,
                     "runs": len(v),
-                    "median": v.median(),
-                    "p5": v.quantile(0.05),
-                    "p95": v.quantile(0.95),
-                    "mean": v.mean(),
+                    "median": est.value,
+                    "median_low": est.low,
+                    "median_high": est.high,
+                    "p5": np.quantile(v, 0.05),
+                    "p95": np.quantile(v, 0.95),
                 }
             )
     return pd.DataFrame(rows)
 
 
 def seed_claims(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per scenario and headline quarter: the share of runs whose cumulative flow reaches each claim."""
+    """Per arm and headline quarter: committed money (median, interval, band) and the share of
+    runs reaching each claim, with its Wilson interval."""
     rows = []
-    for scen, g in runs.groupby("scenario", sort=True):
+    for arm, g in runs.groupby("arm", sort=True):
         for q in HEADLINE_QUARTERS:
-            col = f"cumulative_net_flow_usd_q{q}"
+            col = f"invested_q{q}"
             if col not in g or g[col].isna().all():
                 continue
-            v = g[col].dropna()
+            v = g[col].dropna().to_numpy(float)
+            est = stats.median(v)
             row = {
-                "scenario": scen,
+                "arm": arm,
                 "quarter": q,
                 "runs": len(v),
-                "median_usd": v.median(),
-                "p5_usd": v.quantile(0.05),
-                "p95_usd": v.quantile(0.95),
+                "median_usd": est.value,
+                "median_low_usd": est.low,
+                "median_high_usd": est.high,
+                "p5_usd": np.quantile(v, 0.05),
+                "p95_usd": np.quantile(v, 0.95),
             }
             for label, usd in SEED_CLAIMS_USD.items():
-                row[f"share >= {label}"] = float((v >= usd).mean())
+                s = stats.share(v >= usd)
+                row.update(
+                    {f"reach {label}": s.value, f"reach {label} low": s.low, f"reach {label} high": s.high}
+                )
             rows.append(row)
     return pd.DataFrame(rows)
 
 
-def paired(con: duckdb.DuckDBPyConnection, runs: pd.DataFrame) -> pd.DataFrame:
-    """Each scenario against no_401k, run by run on the same seed and parameters.
-
-    Per scenario: pairs, and the median and 5-95% band of the difference (scenario minus
-    no_401k) in mean realized volatility and in max drawdown, and the share of pairs where
-    the scenario's value is lower (the 401(k) channel dampened it).
-    """
-    if COUNTERFACTUAL not in set(runs["scenario"]) or "mean_realized_vol" not in runs:
-        return pd.DataFrame()
-    keys = con.execute("SELECT run_id, params_json FROM catalogue WHERE status = 'ok'").df()
-    df = runs.merge(keys, on="run_id")
+def _pairs(runs: pd.DataFrame, params: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Each arm merged run by run with the no_401k run of the same seed and parameters."""
+    df = runs.merge(params, on="run_id")
     base = df[df["scenario"] == COUNTERFACTUAL].set_index(["seed", "params_json"])
-    rows = []
-    for scen, g in df[df["scenario"] != COUNTERFACTUAL].groupby("scenario", sort=True):
+    out = {}
+    for arm, g in df[df["scenario"] != COUNTERFACTUAL].groupby("arm", sort=True):
         j = g.merge(base, left_on=["seed", "params_json"], right_index=True, suffixes=("", "_cf"))
-        if j.empty:
-            continue
-        row = {"scenario": scen, "pairs": len(j)}
-        for m in ("mean_realized_vol", "max_drawdown"):
-            if m not in j:
+        if not j.empty:
+            out[arm] = j
+    return out
+
+
+def paired_volatility(runs: pd.DataFrame, params: pd.DataFrame) -> pd.DataFrame:
+    """Per arm and measure, run by run against no_401k on the same random numbers: the median
+    difference (arm minus no_401k) with its interval, and the share of pairs where the arm is lower."""
+    if COUNTERFACTUAL not in set(runs["scenario"]):
+        return pd.DataFrame()
+    rows = []
+    for arm, j in _pairs(runs, params).items():
+        for m in VOLATILITY:
+            if m not in j or j[m].isna().all():
                 continue
-            d = j[m] - j[f"{m}_cf"]
+            d = (j[m] - j[f"{m}_cf"]).to_numpy(float)
+            diff, lower = stats.median(d), stats.share(d < 0)
+            rows.append(
+                {
+                    "arm": arm,
+                    "metric": m,
+                    "pairs": len(d),
+                    "arm_median": float(j[m].median()),
+                    "no_401k_median": float(j[f"{m}_cf"].median()),
+                    "diff_median": diff.value,
+                    "diff_low": diff.low,
+                    "diff_high": diff.high,
+                    "mean_diff": float(d.mean()),
+                    "share_lower": lower.value,
+                    "share_lower_low": lower.low,
+                    "share_lower_high": lower.high,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def channel(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per arm: the share of runs that lost the 401(k) channel (Wilson interval) and the moat."""
+    if "channel_lost" not in runs:
+        return pd.DataFrame()
+    rows = []
+    for arm, g in runs.groupby("arm", sort=True):
+        lost = stats.share(g["channel_lost"].to_numpy(bool))
+        row = {"arm": arm, "runs": lost.n, "lost": lost.value, "lost_low": lost.low, "lost_high": lost.high}
+        if "moat_index" in g:
+            moat = stats.median(g["moat_index"])
             row.update(
                 {
-                    f"{m}_{scen}_median": j[m].median(),
-                    f"{m}_no_401k_median": j[f"{m}_cf"].median(),
-                    f"{m}_diff_median": d.median(),
-                    f"{m}_diff_p5": d.quantile(0.05),
-                    f"{m}_diff_p95": d.quantile(0.95),
-                    f"{m}_share_lower": float((d < 0).mean()),
+                    "moat_median": moat.value,
+                    "moat_low": moat.low,
+                    "moat_high": moat.high,
+                    "moat_p95": float(g["moat_index"].quantile(0.95)),
                 }
             )
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def plot_fan(data: pd.DataFrame, metric: str, path: Path) -> None:
-    """A fan chart: per scenario, the median line and the 5-95% band over quarters."""
-    import matplotlib
+def exposure_effect(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per scenario, paired on seeds: P(channel lost) without minus with voters' exposure."""
+    if EXPOSURE_SWITCH not in runs or "channel_lost" not in runs:
+        return pd.DataFrame()
+    others = [c for c in runs.columns if c.startswith("param_") and c != EXPOSURE_SWITCH]
+    keys = ["scenario", "seed", *others]
+    on = runs[runs[EXPOSURE_SWITCH].astype(str).str.lower() == "true"]
+    off = runs[runs[EXPOSURE_SWITCH].astype(str).str.lower() == "false"]
+    j = on.merge(off, on=keys, suffixes=("_on", "_off"))
+    rows = []
+    for scen, g in j.groupby("scenario", sort=True):
+        a, b = g["channel_lost_off"].to_numpy(bool), g["channel_lost_on"].to_numpy(bool)
+        diff = stats.share_difference(a, b)
+        p_off, p_on = stats.share(a), stats.share(b)
+        rows.append(
+            {
+                "scenario": scen,
+                "pairs": len(g),
+                "lost_without": p_off.value,
+                "lost_without_low": p_off.low,
+                "lost_without_high": p_off.high,
+                "lost_with": p_on.value,
+                "lost_with_low": p_on.low,
+                "lost_with_high": p_on.high,
+                "difference": diff.value,
+                "difference_low": diff.low,
+                "difference_high": diff.high,
+                "saved": int((a & ~b).sum()),
+                "lost_only_with": int((b & ~a).sum()),
+            }
+        )
+    return pd.DataFrame(rows)
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+
+def retirement(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per arm and retirement outcome at the last quarter: median over runs with its interval."""
+    rows = []
+    for arm, g in runs.groupby("arm", sort=True):
+        for m in RETIREMENT:
+            if m in g and not g[m].isna().all():
+                est = stats.median(g[m])
+                rows.append(
+                    {
+                        "arm": arm,
+                        "metric": m,
+                        "runs": est.n,
+                        "median": est.value,
+                        "low": est.low,
+                        "high": est.high,
+                        "p5": float(g[m].quantile(0.05)),
+                        "p95": float(g[m].quantile(0.95)),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+# --- figures
+def plot_fan(data: pd.DataFrame, metric: str, path: Path) -> None:
+    """A fan chart: per arm, the median line and the 5-95% band over quarters (the share of runs
+    for 0/1 outputs such as channel_open)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     from model.calendar import quarter_to_date
 
-    with matplotlib.rc_context({"text.parse_math": False}):  # labels hold dollar signs
-        _draw_fan(plt, data, metric, path, quarter_to_date)
-
-
-def _draw_fan(plt, data: pd.DataFrame, metric: str, path: Path, quarter_to_date) -> None:
-    title, scale, _ = FAN_METRICS[metric]
-    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
-    for i, (scen, g) in enumerate(data.groupby("scenario", sort=True)):
+    title, scale = FAN_METRICS[metric]
+    binary = metric == "channel_open"
+    fig = Figure(figsize=(8, 4.5), dpi=110)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    for i, (arm, g) in enumerate(data.groupby("arm", sort=True)):
         color = f"C{i % 10}"
-        ax.fill_between(g["quarter"], g["p5"] / scale, g["p95"] / scale, color=color, alpha=0.2, linewidth=0)
-        ax.plot(g["quarter"], g["median"] / scale, color=color, label=f"{scen} (n={int(g['n'].max())})")
-    if metric == "cumulative_net_flow_usd":
+        label = arm.replace("$", r"\$") + f" (n={int(g['n'].max())})"
+        if binary:
+            ax.plot(g["quarter"], g["mean"], color=color, label=label)
+            continue
+        ax.fill_between(g["quarter"], g["p5"] / scale, g["p95"] / scale, color=color, alpha=0.15, linewidth=0)
+        ax.plot(g["quarter"], g["median"] / scale, color=color, label=label)
+    if metric == "cumulative_invested_usd":
         for label, usd in SEED_CLAIMS_USD.items():
             ax.axhline(usd / scale, color="grey", linestyle=":", linewidth=1)
-            ax.annotate(label, (data["quarter"].min(), usd / scale), fontsize=7, color="grey", va="bottom")
-    ticks = sorted(set(int(q) for q in data["quarter"].unique() if int(q) % 8 == 0))
+            ax.annotate(
+                label.replace("$", r"\$"),
+                (data["quarter"].min(), usd / scale),
+                fontsize=7,
+                color="grey",
+                va="bottom",
+            )
+    ticks = sorted({int(q) for q in data["quarter"].unique() if int(q) % 8 == 0})
     ax.set_xticks(ticks, [quarter_to_date(q) for q in ticks])
-    ax.set_title(f"{title}: median and 5-95% band over runs", fontsize=10)
+    what = "share of runs" if binary else "median and 5-95% band over runs"
+    ax.set_title(f"{title}: {what}".replace("$", r"\$"), fontsize=10)
     ax.set_xlabel("quarter")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, format="png")
-    plt.close(fig)
 
 
 def _safe(name: str) -> str:
@@ -216,22 +369,28 @@ def _safe(name: str) -> str:
 
 
 def _usd(v: float) -> str:
-    return f"${v / 1e9:,.1f}B"
+    return "" if pd.isna(v) else f"${v / 1e9:,.1f}B"
 
 
-def _fmt(metric: str, v: float) -> str:
+def _num(metric: str, v: float) -> str:
     if pd.isna(v):
-        return ""
-    if metric.endswith("_usd") or "_usd_" in metric:
+        return "n/a"
+    if metric.endswith("_usd"):
         return _usd(v)
-    return f"{v:.3f}"
+    if metric == "recovery_quarters":
+        return f"{v:.1f}"
+    return f"{v:.3g}"
+
+
+def _pct(v: float) -> str:
+    return "n/a" if pd.isna(v) else f"{100 * v:.1f}%"
 
 
 def write_report(out_dir: str | Path, report_dir: str | Path | None = None) -> dict[str, Path]:
-    """Write fan charts (PNG), headline.csv, seed_claims.csv, paired.csv and summary.md.
+    """Write fan charts (PNG), the tables (CSV) and summary.md; the written files by kind.
 
-    report_dir defaults to `<out_dir>/report`. Returns the written files by kind. Raises
-    InputError when the store holds no completed run.
+    report_dir defaults to `<out_dir>/report`. Raises InputError when the store holds no
+    completed run.
     """
     from experiments.single_run import atomic_write
 
@@ -258,112 +417,169 @@ def write_report(out_dir: str | Path, report_dir: str | Path | None = None) -> d
     notes = []
     for metric in FAN_METRICS:
         if not _present(con, metric):
-            notes.append(f"`{metric}` is not in this store: its fan chart is skipped.")
             continue
         path = dest / f"fan_{_safe(metric)}.png"
         data = fan_data(con, metric)
         atomic_write(path, lambda p, d=data, m=metric: plot_fan(d, m, p))
         written[f"fan_{metric}"] = path
     runs = per_run(con)
-    head = headline_table(runs)
-    claims = seed_claims(runs)
-    pairs = paired(con, runs)
+    params = con.execute("SELECT run_id, params_json FROM catalogue WHERE status = 'ok'").df()
+    meta = con.execute(
+        "SELECT any_value(participants) AS participants, any_value(quarters) AS quarters,"
+        " any_value(code_version) AS code FROM catalogue WHERE status = 'ok'"
+    ).fetchone()
     con.close()
-    for name, frame in (("headline", head), ("seed_claims", claims), ("paired", pairs)):
+    tables = {
+        "headline": headline_table(runs),
+        "seed_claims": seed_claims(runs),
+        "volatility": paired_volatility(runs, params),
+        "channel": channel(runs),
+        "exposure_effect": exposure_effect(runs),
+        "retirement": retirement(runs),
+    }
+    for name, frame in tables.items():
         if not frame.empty:
             path = dest / f"{name}.csv"
             atomic_write(path, lambda p, f=frame: f.to_csv(p, index=False))
             written[name] = path
-    md = _markdown(root, n_ok, n_failed, head, claims, pairs, written, notes)
+    md = _markdown(root, n_ok, n_failed, meta, tables, written, notes)
     atomic_write(dest / "summary.md", lambda p: p.write_text(md))
     written["summary"] = dest / "summary.md"
     return written
 
 
-def _markdown(
-    root: Path,
-    n_ok: int,
-    n_failed: int,
-    head: pd.DataFrame,
-    claims: pd.DataFrame,
-    pairs: pd.DataFrame,
-    written: dict[str, Path],
-    notes: list[str],
-) -> str:
+def _markdown(root, n_ok, n_failed, meta, tables, written, notes) -> str:
+    participants, quarters, code = meta
+    size = f"{participants:,} participants" if participants else "the declared number of participants"
     lines = [
         f"# Batch report: {root.name}",
         "",
-        f"{n_ok} completed runs, {n_failed} failed. Values are medians with the 5-95% band"
-        " over runs in brackets.",
+        f"{n_ok} completed runs, {n_failed} failed; {size}, {quarters} quarters; code version {code}."
+        " Medians carry their 95% interval in brackets; bands are the 5th-95th percentile over runs;"
+        " shares of runs carry their 95% Wilson interval.",
         "",
     ]
+    head = tables["headline"]
     if not head.empty:
-        scen = sorted(head["scenario"].unique())
         lines += [
-            "## Headline numbers per scenario",
+            "## Headline numbers at the last quarter",
             "",
-            "| metric | " + " | ".join(scen) + " |",
-            "|---|" + "---|" * len(scen),
+            "| arm | statistic | runs | median [95% CI] | 5-95% band |",
+            "|---|---|---|---|---|",
         ]
-        for m in head["metric"].unique():
-            cells = []
-            for s in scen:
-                r = head[(head["scenario"] == s) & (head["metric"] == m)]
-                cells.append(
-                    ""
-                    if r.empty
-                    else f"{_fmt(m, r['median'].iloc[0])} "
-                    f"[{_fmt(m, r['p5'].iloc[0])}, {_fmt(m, r['p95'].iloc[0])}]"
-                )
-            lines.append(f"| {m} | " + " | ".join(cells) + " |")
-        runs_per = head.groupby("scenario")["runs"].max()
-        lines += ["", "Runs per scenario: " + ", ".join(f"{s} {runs_per[s]}" for s in scen), ""]
-    if not claims.empty:
-        labels = list(SEED_CLAIMS_USD)
-        lines += [
-            "## Cumulative flow against the static seed claims",
-            "",
-            "| scenario | quarter | median [5-95%] | "
-            + " | ".join(f"share >= {label}" for label in labels)
-            + " |",
-            "|---|---|---|" + "---|" * len(labels),
-        ]
-        for _, r in claims.iterrows():
+        for _, r in head.iterrows():
+            m = r["metric"]
             lines.append(
-                f"| {r['scenario']} | {r['quarter']} | {_usd(r['median_usd'])} "
-                f"[{_usd(r['p5_usd'])}, {_usd(r['p95_usd'])}] | "
-                + " | ".join(f"{r[f'share >= {label}']:.0%}" for label in labels)
-                + " |"
+                f"| {r['arm']} | {m} | {r['runs']} | {_num(m, r['median'])} "
+                f"[{_num(m, r['median_low'])}, {_num(m, r['median_high'])}] | "
+                f"{_num(m, r['p5'])} to {_num(m, r['p95'])} |"
             )
         lines.append("")
-    if not pairs.empty:
+    claims = tables["seed_claims"]
+    if not claims.empty:
         lines += [
-            "## Paired comparison with the no_401k counterfactual (same random numbers)",
+            "## New money committed against the static seed claims",
             "",
-            "| scenario | pairs | metric | scenario median | no_401k median | difference median [5-95%] | share of pairs lower |",
+            "Committed money is contributions and purchases minus the cost of what was sold,"
+            " retirement withdrawals excluded (`cumulative_invested_usd`): the same measure for every"
+            " arm, comparable with '1% of $8.7T = $87B'.",
+            "",
+            "| arm | quarter | runs | median [95% CI] | 5-95% band | reach $87B [95% CI] | reach $435B [95% CI] |",
             "|---|---|---|---|---|---|---|",
         ]
-        for _, r in pairs.iterrows():
-            s = r["scenario"]
-            for m in ("mean_realized_vol", "max_drawdown"):
-                if f"{m}_diff_median" in r and not pd.isna(r[f"{m}_diff_median"]):
-                    lines.append(
-                        f"| {s} | {r['pairs']} | {m} | {r[f'{m}_{s}_median']:.4f} | "
-                        f"{r[f'{m}_no_401k_median']:.4f} | {r[f'{m}_diff_median']:+.3g} "
-                        f"[{r[f'{m}_diff_p5']:+.3g}, {r[f'{m}_diff_p95']:+.3g}] | "
-                        f"{r[f'{m}_share_lower']:.0%} |"
-                    )
+        for _, r in claims.iterrows():
+            reach = [
+                f"{_pct(r[f'reach {k}'])} [{_pct(r[f'reach {k} low'])}, {_pct(r[f'reach {k} high'])}]"
+                for k in SEED_CLAIMS_USD
+            ]
+            lines.append(
+                f"| {r['arm']} | {r['quarter']} | {r['runs']} | {_usd(r['median_usd'])} "
+                f"[{_usd(r['median_low_usd'])}, {_usd(r['median_high_usd'])}] | "
+                f"{_usd(r['p5_usd'])} to {_usd(r['p95_usd'])} | " + " | ".join(reach) + " |"
+            )
+        lines.append("")
+    vol = tables["volatility"]
+    if not vol.empty:
+        lines += [
+            "## Volatility: each arm against no_401k on the same random numbers",
+            "",
+            "Return volatility is the annualised spread of overlapping 1-, 4- and 8-quarter log returns"
+            " over the run; max drawdown the deepest weekly peak-to-trough fall; recovery the quarters"
+            " from the deepest quarter-end trough back to the earlier peak (censored at the horizon)."
+            " A negative difference means the 401(k) channel lowered it.",
+            "",
+            "| arm | measure | pairs | arm median | no_401k median | difference: median [95% CI] | mean difference | pairs where lower [95% CI] |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for _, r in vol.iterrows():
+            m = r["metric"]
+            lines.append(
+                f"| {r['arm']} | {m} | {r['pairs']} | {_num(m, r['arm_median'])} | "
+                f"{_num(m, r['no_401k_median'])} | {r['diff_median']:+.3g} [{r['diff_low']:+.3g},"
+                f" {r['diff_high']:+.3g}] | {r['mean_diff']:+.3g} | {_pct(r['share_lower'])}"
+                f" [{_pct(r['share_lower_low'])}, {_pct(r['share_lower_high'])}] |"
+            )
+        lines.append("")
+    chan = tables["channel"]
+    if not chan.empty:
+        lines += [
+            "## The 401(k) channel and the moat",
+            "",
+            "| arm | runs | channel lost within the run [95% CI] | moat index at the end: median [95% CI] | 95th percentile |",
+            "|---|---|---|---|---|",
+        ]
+        for _, r in chan.iterrows():
+            moat = (
+                f"{r['moat_median']:.3f} [{r['moat_low']:.3f}, {r['moat_high']:.3f}] | {r['moat_p95']:.3f}"
+                if "moat_median" in r and not pd.isna(r["moat_median"])
+                else "n/a | n/a"
+            )
+            lines.append(
+                f"| {r['arm']} | {r['runs']} | {_pct(r['lost'])} [{_pct(r['lost_low'])},"
+                f" {_pct(r['lost_high'])}] | {moat} |"
+            )
+        lines.append("")
+    effect = tables["exposure_effect"]
+    if not effect.empty:
+        lines += [
+            "### What voters' exposure changes (paired on seeds)",
+            "",
+            "The same runs with and without voters' stake reaching any political decision"
+            " (`exposure_in_politics`). Positive difference: exposure protects the channel.",
+            "",
+            "| scenario | pairs | lost without exposure | lost with exposure | difference [95% CI] | pairs saved / lost only with exposure |",
+            "|---|---|---|---|---|---|",
+        ]
+        for _, r in effect.iterrows():
+            lines.append(
+                f"| {r['scenario']} | {r['pairs']} | {_pct(r['lost_without'])} [{_pct(r['lost_without_low'])},"
+                f" {_pct(r['lost_without_high'])}] | {_pct(r['lost_with'])} [{_pct(r['lost_with_low'])},"
+                f" {_pct(r['lost_with_high'])}] | {100 * r['difference']:+.1f} points"
+                f" [{100 * r['difference_low']:+.1f}, {100 * r['difference_high']:+.1f}] |"
+                f" {r['saved']} / {r['lost_only_with']} |"
+            )
+        lines.append("")
+    ret = tables["retirement"]
+    if not ret.empty:
+        lines += [
+            "## Retirement security at the last quarter",
+            "",
+            "Balance ratio: a saver's balance over the same saver's balance had the crypto money stayed"
+            " in the balanced portfolio (same contributions); p5 is the 5th percentile within the cohort.",
+            "",
+            "| arm | outcome | runs | median over runs [95% CI] | 5-95% band |",
+            "|---|---|---|---|---|",
+        ]
+        for _, r in ret.iterrows():
+            m = r["metric"]
+            lines.append(
+                f"| {r['arm']} | {m} | {r['runs']} | {_num(m, r['median'])} [{_num(m, r['low'])},"
+                f" {_num(m, r['high'])}] | {_num(m, r['p5'])} to {_num(m, r['p95'])} |"
+            )
         lines.append("")
     figs = [p.name for k, p in written.items() if k.startswith("fan_")]
     if figs:
         lines += ["## Figures", ""] + [f"![{f}]({f})" for f in figs] + [""]
     if notes:
         lines += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
-    lines += [
-        "Definitions: realized volatility is the mean over quarters of the annualised"
-        " volatility of each quarter's weekly log returns; max drawdown is the largest"
-        " peak-to-trough fall of the weekly price; the seed claims are 1% and 5% of the"
-        " $8.7T 401(k) asset base (ICI, 31 Mar 2025).",
-        "",
-    ]
     return "\n".join(lines)

@@ -36,6 +36,7 @@ import pandas as pd
 from scipy import stats
 
 from agents.participant.population import AGE_BANDS, VANGUARD_MEAN_BALANCE, VANGUARD_MEDIAN_BALANCE
+from experiments.reports.validity_checks import md_table
 from experiments.single_run import atomic_write, simulate, versions
 from model import parameters as P
 from model import scenarios
@@ -165,12 +166,6 @@ def _pct(x: float, digits: int = 1) -> str:
     return "n/a" if not math.isfinite(x) else f"{100 * x:.{digits}f}%"
 
 
-def _md_table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
-    return "\n".join(lines) + "\n"
-
-
 def _save(fig, path: Path) -> None:
     atomic_write(path, lambda p: fig.savefig(p, dpi=110, bbox_inches="tight", format="png"))
     plt.close(fig)
@@ -228,7 +223,7 @@ def static_section(runs: Runs, figs: dict) -> tuple[str, bool]:
         "and crypto returns and shrink with retirements, so the crypto share of assets drifts with "
         f"the price. {plan.static_participants:,} participants, {plan.quarters} quarters, "
         f"{plan.static_replicates} seeds.\n\n"
-        + _md_table(
+        + md_table(
             [
                 "scenario",
                 "share",
@@ -399,7 +394,7 @@ def population_section(runs: Runs, figs: dict) -> str:
         "then scaled so all balances add up to $8.7T; the segment factor and the scaling shift the "
         "band figures, so a band may differ from its source by a few to tens of percent while the "
         "total is exact.\n\n"
-        + _md_table(
+        + md_table(
             [
                 "age band",
                 "share, model",
@@ -416,7 +411,7 @@ def population_section(runs: Runs, figs: dict) -> str:
         )
         + "\nPlan-size segments (PLANSPONSOR Recordkeeping Survey 2025; the mid segment is the "
         "remainder):\n\n"
-        + _md_table(
+        + md_table(
             [
                 "segment",
                 "plans, figure",
@@ -429,7 +424,7 @@ def population_section(runs: Runs, figs: dict) -> str:
             seg_rows,
         )
         + "\nTotals and precedents at quarter 0:\n\n"
-        + _md_table(["quantity", "figure", "model", "source"], totals)
+        + md_table(["quantity", "figure", "model", "source"], totals)
         + "\n![population at quarter 0](validation/population.png)\n"
     )
 
@@ -521,9 +516,9 @@ def convergence_section(runs: Runs, figs: dict) -> tuple[str, dict]:
         f"{ref:,} when every gap ratio is at most 1 and every SD ratio at most {plan.tolerance}; the "
         "answer is the smallest size from which every larger size passes. With 6-10 seeds the test "
         "only detects differences of the order of the confidence half-widths in the first table.\n\n"
-        + _md_table(["participants", "R", "seconds/run"] + names, rows)
+        + md_table(["participants", "R", "seconds/run"] + names, rows)
         + "\n"
-        + _md_table(["participants"] + [f"{n}: gap / noise, SD ratio" for n in names] + ["passes"], dev_rows)
+        + md_table(["participants"] + [f"{n}: gap / noise, SD ratio" for n in names] + ["passes"], dev_rows)
         + f"\n{verdict}. The declared default `n_participants` = {default_n:,} is "
         + (
             "justified by this result."
@@ -603,7 +598,7 @@ def replicates_section(runs: Runs, figs: dict, findings: dict) -> str:
         "independent seeds (variances add) or with the same seeds, so both share the exogenous "
         f"market path (common random numbers, CRN). Baseline mean {_usd(base.mean())}, "
         f"{other} mean {_usd(alt.mean())}; mean paired difference {_usd((base - alt).mean())}.\n\n"
-        + _md_table(["estimate", "SD"] + [f"R for ± {_usd(w)}" for w in CI_TARGETS_USD], rows)
+        + md_table(["estimate", "SD"] + [f"R for ± {_usd(w)}" for w in CI_TARGETS_USD], rows)
         + f"\nCRN cut the variance of the difference by a factor of {gain:.1f} "
         f"(so {gain:.1f} times fewer replicates for the same width). The empirical SD of unpaired "
         f"differences (seed s against seed s-1) is {_usd(sd_ind_emp)}, close to the "
@@ -611,7 +606,7 @@ def replicates_section(runs: Runs, figs: dict, findings: dict) -> str:
         f"The price effect of the 401(k) channel (price index at q{q}, baseline - no_401k) shows "
         f"CRN at its strongest, since the counterfactual differs only by the 401(k) flow: variance "
         f"cut by a factor of {gain_p:,.0f}.\n\n"
-        + _md_table(["estimate", "SD (price index)", "R for ± 0.01", "R for ± 0.005"], price_rows)
+        + md_table(["estimate", "SD (price index)", "R for ± 0.01", "R for ± 0.005"], price_rows)
         + "\n![replicates](validation/replicates.png)\n"
     )
 
@@ -666,7 +661,7 @@ def calibration_section(runs: Runs) -> str:
         f"Targets from experiments/{CALIBRATION_TARGETS.name}; {n:,} participants, {r} seeds, "
         "statistics averaged over seeds; error in tolerances ((simulated - observed) / "
         "tolerance, 0 inside a bound).\n\n"
-        + _md_table(
+        + md_table(
             [
                 "scenario",
                 "target",
