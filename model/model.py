@@ -35,6 +35,7 @@ from model import scenarios
 from model.events import Events
 from model.geography import Geography
 from model.litigation import LitigationClimate
+from model.errors import InputError
 from model.market import CryptoMarket, Orders
 from model.outputs import OUTPUTS, make_datacollector
 from model.plan_sizes import BALANCE_FACTOR, draw_plans, participant_weights
@@ -223,7 +224,16 @@ class Crypto401kModel(mesa.Model):
         pop.units_active, pop.cost_active = active / pop.price, active
         pop.units_default, pop.cost_default = default / pop.price, default
         pop.balance_other = pop.balance_other - active - default
-        self.market.hold_initial(float((pop.units_active + pop.units_default).sum()) * pop.weight)
+        held = float((pop.units_active + pop.units_default).sum()) * pop.weight
+        if held >= self.market.float_units:
+            raise InputError(
+                f"the plans would hold {held / 1e9:,.0f}B units of crypto at quarter 0, more than the"
+                f" tradable float of {self.market.float_units / 1e9:,.0f}B",
+                key="initial_offering_share",
+                allowed="smaller initial_offering_share, initial_uptake, target_allocation or"
+                " allocation_cap, or a larger tradable_float_share",
+            )
+        self.market.hold_initial(held)
         count = np.bincount(pop.employer, minlength=len(self.employers))
         pop.interest_by_employer = np.bincount(
             pop.employer, weights=(u > 0).astype(float), minlength=len(count)

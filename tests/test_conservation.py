@@ -57,7 +57,7 @@ def test_an_allocation_and_a_sleeve_never_make_a_balance_negative():
         allocation_cap=1.0,
         target_allocation=1.0,
         tdf_sleeve=0.2,
-        initial_offering_share=1.0,
+        initial_offering_share=0.05,
         affinity_mean=3.0,
     )
     check_table(t, m.params, scheduled_only=False)

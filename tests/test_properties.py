@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from invariants import run_checked
 
 from model import parameters as P
+from model.errors import InputError
 from model import scenarios
 
 RESOLUTION = {"n_participants": st.integers(1, 800), "n_employers": st.integers(1, 40)}
@@ -50,7 +51,12 @@ def overrides() -> st.SearchStrategy[dict]:
 def test_random_valid_parameters_keep_every_invariant(scenario, seed, over):
     value = {**P.defaults(), **over}
     assume(all(value[low] < value[high] for low, high in P.ORDERED))  # the others are refused
-    run_checked(scenario, seed, over)
+    try:
+        run_checked(scenario, seed, over)
+    except InputError as exc:
+        # a quarter-0 state with more crypto than the float is refused with a clear message
+        assume(exc.key != "initial_offering_share")
+        raise
 
 
 @settings(max_examples=max(2, settings.default.max_examples // 10))

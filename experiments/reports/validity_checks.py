@@ -295,7 +295,6 @@ CORNERS = {
         "allocation_cap": 1.0,
         "target_allocation": 1.0,
         "tdf_sleeve": 0.2,
-        "initial_offering_share": 1.0,
         "affinity_mean": 3.0,
     },
 }
