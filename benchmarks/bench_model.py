@@ -56,11 +56,13 @@ def decision_step(n: int = 100_000, warm_quarters: int = 12, repeats: int = 5) -
     env = m.market_view
     saved = pop.alloc.copy()
 
+    e = pop.employer
+    cap = view.cap[e] * pop.glide(m.params["glide_path_years"])
+
     def bulk():
         pop.alloc = saved.copy()
-        pop.decide_all(view, offered, env)
+        pop.decide_all(view, offered, cap, env)
 
-    e = pop.employer
     args = (
         pop.affinity,
         pop.trend_trait,
@@ -68,9 +70,9 @@ def decision_step(n: int = 100_000, warm_quarters: int = 12, repeats: int = 5) -
         pop.loss_aversion,
         pop.risk_target,
         saved,
-        pop.crypto_active > 0,
+        pop.units_active > 0,
         offered,
-        view.cap[e],
+        cap,
         view.fee[e],
         view.cue[e],
         pop.peer_share,
@@ -82,7 +84,7 @@ def decision_step(n: int = 100_000, warm_quarters: int = 12, repeats: int = 5) -
 
     def per_agent():
         pop.alloc = saved.copy()
-        for agent in m.participants:
+        for agent in pop.agent:
             agent.decide()
 
     def best(fn, k):

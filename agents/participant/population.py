@@ -306,12 +306,13 @@ class Population:
         self.alloc = new_alloc
         return move, panic
 
-    def glide(self, years: float) -> np.ndarray:
+    def glide(self, years: float, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
         """Share of a cap or sleeve left at each participant's age under a glide path of `years`
         before retirement (1 further out, falling linearly to 0 at retirement; 1 when years is 0)."""
+        left = self.retire_age[rows] - self.age[rows]
         if years <= 0.0:
-            return np.ones(self.n)
-        return np.clip((self.retire_age - self.age) / years, 0.0, 1.0)
+            return np.ones_like(left)
+        return np.clip(left / years, 0.0, 1.0)
 
     def age_one_quarter(self) -> None:
         """Everyone ages a quarter and gets a quarter's wage growth."""
