@@ -32,10 +32,10 @@ from agents.participant import rule as rules
 from agents.participant.accounts import Flows
 from agents.participant.population import EmployerView, Population
 from model import scenarios
+from model.errors import InputError
 from model.events import Events
 from model.geography import Geography
 from model.litigation import LitigationClimate
-from model.errors import InputError
 from model.market import CryptoMarket, Orders
 from model.outputs import OUTPUTS, make_datacollector
 from model.plan_sizes import BALANCE_FACTOR, draw_plans, participant_weights

@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 from invariants import run_checked
 
 from model import parameters as P
-from model.errors import InputError
 from model import scenarios
+from model.errors import InputError
 
 RESOLUTION = {"n_participants": st.integers(1, 800), "n_employers": st.integers(1, 40)}
 HORIZON = 45  # quarter-valued parameters are drawn up to here: later is the same as never
