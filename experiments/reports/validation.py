@@ -55,10 +55,10 @@ class Plan:
 
     quarters: int = 40
     headline_quarters: tuple[int, ...] = (12, 40)
-    sizes: tuple[int, ...] = (10_000, 30_000, 100_000, 300_000, 1_000_000)
-    replicates: tuple[int, ...] = (10, 10, 10, 6, 6)  # per size, seeds 0..R-1
-    paired_size: int = 100_000
-    paired_replicates: int = 12
+    sizes: tuple[int, ...] = (10_000, 20_000, 50_000, 100_000, 300_000)
+    replicates: tuple[int, ...] = (24, 24, 16, 12, 8)  # per size, seeds 0..R-1
+    paired_size: int = 20_000
+    paired_replicates: int = 24
     paired_scenario: str = "crash"  # compared with baseline for the CRN section
     static_participants: int = 30_000  # the static arithmetic does not depend on the agent count
     static_replicates: int = 3
@@ -67,13 +67,17 @@ class Plan:
     volatility_paths: int = 40  # exogenous paths for the volatility-measure check
     conservation_participants: int = 5_000
     conservation_seeds: int = 3
-    n_employers: int | None = None  # None: the declared default
+    participants_per_employer: int = 50  # employers scale with participants, as in the default 100,000 / 2,000
     tolerance: float = 1.5  # a size passes when its mean is within the noise of the largest size's and
     #                         its replicate SD is at most this multiple of the largest size's
 
     def __post_init__(self):
         if len(self.sizes) != len(self.replicates):
             raise ValueError("one replicate count per size")
+
+    def employers(self, participants: int) -> int:
+        """Employer agents for a run of `participants` (the plan keeps the default ratio)."""
+        return max(1, participants // self.participants_per_employer)
 
     @property
     def headline(self) -> tuple[int, ...]:
@@ -96,7 +100,7 @@ QUICK = Plan(
     volatility_paths=4,
     conservation_participants=400,
     conservation_seeds=1,
-    n_employers=150,
+    participants_per_employer=25,
 )
 
 
@@ -129,8 +133,7 @@ class Runs:
         key = (scenario, n, seed)
         if key not in self.tables:
             overrides: dict[str, Any] = {"n_participants": n}
-            if self.plan.n_employers is not None:
-                overrides["n_employers"] = self.plan.n_employers
+            overrides["n_employers"] = self.plan.employers(n)
             start = time.perf_counter()
             model, table = simulate(scenario, quarters=self.plan.quarters, seed=seed, overrides=overrides)
             del model
@@ -263,8 +266,7 @@ def population_section(runs: Runs, figs: dict) -> str:
     """The quarter-0 population against the figures it was calibrated to, side by side."""
     plan = runs.plan
     kw: dict[str, Any] = {"n_participants": plan.population_participants}
-    if plan.n_employers is not None:
-        kw["n_employers"] = plan.n_employers
+    kw["n_employers"] = plan.employers(plan.population_participants)
     m = Crypto401kModel("baseline", rng=0, **kw)
     pop, t0 = m.population, m.quarters_table().iloc[0]
     bal = pop.balance
@@ -708,7 +710,7 @@ def build(
         f"Plan: {plan.quarters} quarters; headline quarters {', '.join(map(str, plan.headline))}; "
         f"sizes and replicates {sizes}; paired comparisons {plan.paired_replicates} seeds at "
         f"{plan.paired_size:,} participants; employers "
-        f"{plan.n_employers or P.PARAMETERS['n_employers'].default:,}. "
+        f"one per {plan.participants_per_employer} participants. "
         f"{len(runs.tables)} runs in {minutes:.1f} minutes (sequential, one process). {vers}.\n\n"
         + (
             ""
