@@ -126,6 +126,11 @@ def _fmt(x: float | None) -> str:
 
 
 _P = Parameter
+# The source of the behavioural defaults fitted to the calibration targets.
+CALIBRATED = (
+    "calibrated: crypto401k calibrate on experiments/calibration_targets.toml (220 trials, 4 seeds"
+    " x 12 quarters x 10,000 participants, loss 0.029; fit table in docs/VALIDATION.md)"
+)
 # fmt: off
 # One parameter a few lines: name, type, default, unit, low, high, source, group, meaning.
 _DECLARED = [
@@ -172,15 +177,15 @@ _DECLARED = [
        "assumption: nominal wage growth ~3% a year (SSA average wage index, 2010s)", "population",
        "Growth of every participant's salary."),
     # --- participant behaviour: attention, adoption channels, allocation, panic
-    _P("attention_base", float, 0.028, "per quarter", 0.0, 1.0,
-       "derived: 80% made no trade over 2003-04 (Mitchell, Mottola, Utkus & Yamaguchi 2006)"
-       " gives 1 - 0.8^(1/8) = 0.028 a quarter", "behaviour",
+    _P("attention_base", float, 0.0268, "per quarter", 0.0, 1.0,
+       CALIBRATED + "; target: 80% made no trade over 2003-04 (Mitchell, Mottola, Utkus &"
+       " Yamaguchi 2006), 1 - 0.8^(1/8) = 0.028 a quarter", "behaviour",
        "Baseline hazard that a participant reviews the allocation in a quarter (inverse inertia).",
        behavioural=True),
-    _P("innovation_strength", float, 0.06, "per quarter per unit cue", 0.0, 2.0,
-       "assumption; the annual Bass innovation rate is about 4 x innovation_strength x the mean"
-       " cue (Sultan, Farley & Lehmann 1990: mean p = 0.03 a year); tests/test_bass.py recovers"
-       " the mapping", "behaviour",
+    _P("innovation_strength", float, 0.0154, "per quarter per unit cue", 0.0, 2.0,
+       CALIBRATED + "; the annual Bass innovation rate is about 4 x innovation_strength x the mean cue"
+       " (Sultan, Farley & Lehmann 1990: mean p = 0.03 a year); tests/test_bass.py recovers the"
+       " mapping", "behaviour",
        "Innovation channel: attention hazard added per unit external cue (plan newly offering,"
        " employer education, manager marketing).", behavioural=True),
     _P("imitation_strength", float, 0.4, "per quarter per unit peer share", 0.0, 5.0,
@@ -189,12 +194,12 @@ _DECLARED = [
        " tests/test_bass.py recovers the mapping", "behaviour",
        "Imitation channel: attention hazard added per unit share of peers holding crypto.",
        behavioural=True),
-    _P("news_attention", float, 0.15, "per quarter per unit |return|", 0.0, 5.0,
-       "assumption", "behaviour",
+    _P("news_attention", float, 0.002, "per quarter per unit |return|", 0.0, 5.0,
+       CALIBRATED, "behaviour",
        "Attention hazard added per unit absolute trailing crypto log return (large moves make news).",
        behavioural=True),
-    _P("affinity_mean", float, -1.3, "utility", -5.0, 5.0,
-       "assumption; calibrated so ~25-30% of participants would want crypto: 60% no interest"
+    _P("affinity_mean", float, -0.747, "utility", -5.0, 5.0,
+       CALIBRATED + "; target: ~25% of participants would want crypto: 60% no interest"
        " ever (Gallup 2025), 45% of millennials want it in their 401(k) (Schwab 2022)",
        "behaviour", "Mean latent crypto affinity at age 40.", behavioural=True),
     _P("affinity_age_slope", float, -0.03, "utility per year of age", -0.5, 0.5,
@@ -226,8 +231,8 @@ _DECLARED = [
        0.0, 50.0, "assumption", "behaviour",
        "Hazard of cutting crypto to zero per unit drawdown beyond the threshold, times (lambda - 1).",
        behavioural=True),
-    _P("target_allocation", float, 0.03, "share of contributions and balance", 0.0, 1.0,
-       "advisor guidance 1-5% (Morgan Stanley 0-4%, BofA 1-4%, Fidelity 2-5%, 2025)",
+    _P("target_allocation", float, 0.0191, "share of contributions and balance", 0.0, 1.0,
+       CALIBRATED + "; advisor guidance 1-5% (Morgan Stanley 0-4%, BofA 1-4%, Fidelity 2-5%, 2025)",
        "behaviour", "Median allocation a participant who wants crypto chooses (before the plan cap).",
        behavioural=True),
     _P("move_balance_share", float, 0.5, "probability", 0.0, 1.0,
@@ -418,15 +423,15 @@ _DECLARED = [
     _P("senate_republican_seats", int, 53, "seats", 0, 100,
        "119th Congress (Jan 2025): 53 R, 47 D and independents", "politics",
        "Republican Senate seats at quarter 0."),
-    _P("ideology_mean_r", float, 2.8, "log-odds", -10.0, 10.0,
-       "derived: FIT21 (House, 22 May 2024) Republicans 208-3; with ideology_mean_d gives ~278"
+    _P("ideology_mean_r", float, 3.41, "log-odds", -10.0, 10.0,
+       CALIBRATED + "; derived: FIT21 (House, 22 May 2024) Republicans 208-3; with ideology_mean_d gives ~278"
        " pro-crypto House members (Stand With Crypto, Jan 2025)", "politics",
        "Mean crypto ideology of Republican members (log-odds of voting against a crackdown)."),
-    _P("ideology_mean_d", float, -1.2, "log-odds", -10.0, 10.0,
-       "derived: FIT21 Democrats 71-133 (35% pro), CLARITY 78 Democrats in favour", "politics",
+    _P("ideology_mean_d", float, -0.9, "log-odds", -10.0, 10.0,
+       CALIBRATED + "; derived: FIT21 Democrats 71-133 (35% pro), CLARITY 78 Democrats in favour", "politics",
        "Mean crypto ideology of Democratic members."),
-    _P("ideology_sd", float, 1.5, "log-odds", 0.01, 10.0,
-       "assumption", "politics", "Spread of ideology within a party."),
+    _P("ideology_sd", float, 1.06, "log-odds", 0.01, 10.0,
+       CALIBRATED, "politics", "Spread of ideology within a party."),
     _P("stance_adjust_speed", float, 0.5, "share per quarter", 0.0, 1.0,
        "assumption", "politics", "Share of the gap to the target stance closed each quarter."),
     _P("reelection_concern_mean", float, 0.6, "0-1", 0.0, 1.0,

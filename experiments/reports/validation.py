@@ -67,7 +67,9 @@ class Plan:
     volatility_paths: int = 40  # exogenous paths for the volatility-measure check
     conservation_participants: int = 5_000
     conservation_seeds: int = 3
-    participants_per_employer: int = 50  # employers scale with participants, as in the default 100,000 / 2,000
+    participants_per_employer: int = (
+        50  # employers scale with participants, as in the default 100,000 / 2,000
+    )
     tolerance: float = 1.5  # a size passes when its mean is within the noise of the largest size's and
     #                         its replicate SD is at most this multiple of the largest size's
 
