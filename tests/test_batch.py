@@ -34,7 +34,8 @@ scenarios = ["baseline", "no_401k"]
 replicates = 2
 quarters = 4
 participants = 2000
-outputs = ["adoption_rate", "cumulative_net_flow_usd", "price_index", "realized_vol", "max_drawdown"]
+outputs = ["adoption_rate", "cumulative_net_flow_usd", "cumulative_invested_usd", "price_index",
+           "flow_price_impact", "realized_vol", "return_vol_4q", "max_drawdown", "channel_open"]
 
 [parameters]
 n_employers = 100
@@ -145,16 +146,19 @@ def test_cli_batch_results_and_report(pool_store, tmp_path):
     report_dir = tmp_path / "report"
     res = runner.invoke(app, ["report", str(store), "--report-dir", str(report_dir)])
     assert res.exit_code == 0, res.output
-    for name in ("fan_adoption_rate.png", "fan_cumulative_net_flow_usd.png", "fan_price_index.png"):
+    for name in ("fan_adoption_rate.png", "fan_cumulative_invested_usd.png", "fan_flow_price_impact.png"):
         assert (report_dir / name).read_bytes()[:4] == b"\x89PNG"
     summary = (report_dir / "summary.md").read_text()
-    assert "Paired comparison with the no_401k counterfactual" in summary
+    assert "each arm against no_401k on the same random numbers" in summary
+    assert "New money committed against the static seed claims" in summary
     head = pd.read_csv(report_dir / "headline.csv")
     final = load_results(
-        store, "SELECT scenario, median(cumulative_net_flow_usd) AS m FROM runs WHERE quarter = 4 GROUP BY 1"
+        store, "SELECT scenario, median(cumulative_invested_usd) AS m FROM runs WHERE quarter = 4 GROUP BY 1"
     ).set_index("scenario")["m"]
-    row = head[(head.scenario == "baseline") & (head.metric == "cumulative_net_flow_usd_q4")]
+    row = head[(head.arm == "baseline") & (head.metric == "cumulative_invested_usd")]
     assert row["median"].iloc[0] == pytest.approx(final["baseline"])
+    vol = pd.read_csv(report_dir / "volatility.csv")
+    assert set(vol["metric"]) == {"return_vol_4q", "max_drawdown"} and (vol["pairs"] == 2).all()
     # moat_index is reported only when the store has it
     assert ("fan_moat_index.png" in os.listdir(report_dir)) == ("moat_index" in load_results(store).columns)
 
@@ -384,17 +388,18 @@ def test_cli_refuses_a_malformed_file_in_one_line_and_writes_nothing(tmp_path):
 
 
 def test_shipped_experiments_load(tmp_path):
-    for name in ("flows_vs_seed_claims", "volatility_dampening"):
+    names = ("flows_vs_seed_claims", "volatility_dampening", "moat_resilience", "retirement_policy")
+    for name in names:
         exp = load_experiment(ROOT / "experiments" / f"{name}.toml")
-        assert exp.name == name and exp.runs()
+        assert exp.name == name and exp.common_random_numbers
+        assert exp.replicates >= 385  # every share of runs within +-5 points (95% Wilson interval)
     flows = load_experiment(ROOT / "experiments" / "flows_vs_seed_claims.toml")
     assert {"static_1pct", "static_5pct", "baseline"} <= set(flows.scenarios)
     vol = load_experiment(ROOT / "experiments" / "volatility_dampening.toml")
-    assert set(vol.scenarios) == {"baseline", "no_401k"} and vol.common_random_numbers
-    moat = ROOT / "experiments" / "moat_resilience.toml"
-    scen_dir = ROOT / "experiments" / "scenarios"
-    if (scen_dir / "fraud_scandal.toml").exists() and (scen_dir / "hostile_turn.toml").exists():
-        assert len(load_experiment(moat).scenarios) == 4
+    assert "no_401k" in vol.scenarios and "baseline" in vol.scenarios
+    moat = load_experiment(ROOT / "experiments" / "moat_resilience.toml")
+    assert {"baseline", "crash", "fraud_scandal", "hostile_turn"} <= set(moat.scenarios)
+    assert {run.params.get("exposure_in_politics") for run in moat.runs()} == {True, False}
 
 
 def test_model_runs_under_mesa_batch_run():
