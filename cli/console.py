@@ -74,7 +74,10 @@ def interruptible(kept: str) -> Iterator[None]:
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
-    except KeyboardInterrupt:
+    except BaseException as exc:
+        # a library may turn the KeyboardInterrupt into its own error (DuckDB: "Query interrupted")
+        if not (stopping or isinstance(exc, KeyboardInterrupt)):
+            raise
         stopping = True
         err_console.print(f"interrupted: {kept}", markup=False, highlight=False, soft_wrap=True)
         # from here on the process only exits: a late signal must not print a traceback

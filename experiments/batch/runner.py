@@ -395,6 +395,7 @@ class _Bar:
             TextColumn("ETA"),
             TimeRemainingColumn(),
             console=Console(stderr=True),
+            transient=True,  # the summary line replaces it (and an interrupt leaves one line)
         )
         self.progress.start()
         self.task = self.progress.add_task(
