@@ -43,7 +43,8 @@ def yes_probability(stance, kind: str, shock=0.0):
     """Chance of voting yes on a bill of `kind` (elementwise over stances, log-odds)."""
     direction, severity = BILLS[kind]
     x = direction * np.asarray(stance) - severity - direction * shock
-    return 1.0 / (1.0 + np.exp(-x))
+    with np.errstate(over="ignore"):  # exp(-x) = inf for x << 0 gives the right limit, 0
+        return 1.0 / (1.0 + np.exp(-x))
 
 
 class Politician(mesa.Agent):

@@ -10,6 +10,7 @@ same settings) continue in their own folder instead.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any
@@ -123,13 +124,17 @@ def _writable_folder(folder: Path, key: str, shown: Path) -> None:
     if probe.exists() and not probe.is_dir():
         problem = "exists and is not a folder" if probe == folder else f"cannot be created: {probe} is a file"
         raise InputError(problem, source=str(shown), key=key, allowed="a folder path")
-    if not os.access(probe, os.W_OK | os.X_OK):
+    try:  # a real probe: permissions alone miss read-only mounts, and root passes os.access
+        fd, tmp = tempfile.mkstemp(prefix=".crypto401k-probe-", dir=probe)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as exc:
         raise InputError(
-            f"cannot be written: {probe} is not writable",
+            f"cannot be written ({exc.strerror} in {probe})",
             source=str(shown),
             key=key,
             allowed="a writable place",
-        )
+        ) from None
 
 
 def check_out_dir(out: Path, key: str = "--out", *, results: Iterable[str] = (), force: bool = False) -> Path:
@@ -138,7 +143,7 @@ def check_out_dir(out: Path, key: str = "--out", *, results: Iterable[str] = (),
     Checked before any work, so a long computation never ends in an unwritable or occupied place.
     """
     _writable_folder(out, key, out)
-    found = [name for name in results if (out / name).exists()]
+    found = [name for name in results if os.path.lexists(out / name)]  # a dangling link counts
     if found and not force:
         raise InputError(
             f"already holds results of an earlier call ({', '.join(found)})",

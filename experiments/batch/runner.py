@@ -37,6 +37,7 @@ from experiments.batch.spec import RunSpec
 from model.errors import InputError
 
 GROUP_SIZE = 16  # runs per results file at most
+DASK_CONNECT_TIMEOUT = "20s"  # how long to try reaching a --dask scheduler before giving up
 FLUSH_SECONDS = 2.0  # a finished run waits at most this long before it is written
 
 
@@ -212,7 +213,7 @@ class _Dask:
         from distributed import Client
 
         try:
-            self.client = Client(address, timeout="20s")
+            self.client = Client(address, timeout=DASK_CONNECT_TIMEOUT)
         except (OSError, TimeoutError, ValueError) as exc:
             raise InputError(
                 f"cannot reach the Dask scheduler ({exc})",

@@ -80,6 +80,11 @@ def _align_zero(left, right) -> None:
 
 def plot_dashboard(table: Mapping[str, Sequence], path: Path, title: str = "", subtitle: str = "") -> None:
     """Draw the dashboard of one run's quarters table (a DataFrame or a dict of columns) as PNG at `path`."""
+    draw_dashboard(table, title, subtitle).savefig(path, dpi=90, format="png")
+
+
+def draw_dashboard(table: Mapping[str, Sequence], title: str = "", subtitle: str = ""):
+    """The dashboard figure (a matplotlib Figure on the Agg canvas) of one run's quarters table."""
     import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -126,11 +131,13 @@ def plot_dashboard(table: Mapping[str, Sequence], path: Path, title: str = "", s
         ax.plot(q, col["average_fee"] * 100, label="average fee (% a year)")
     ax.set_title("Plans and products")
     marks = events(table)
+    ticks = np.unique(np.linspace(q[0], q[-1], 5).round())
     for ax in axes:
         for quarter, _date, what in marks:
             if not what.endswith("election"):
                 ax.axvline(quarter, color="tab:red", lw=0.8, ls="--", alpha=0.7)
         ax.set_xlabel("quarter (0 = 2025Q3)")
+        ax.set_xticks(ticks)  # few ticks: each is a text to lay out and a line to draw
         ax.grid(alpha=0.3)
     elections = [quarter for quarter, _date, what in marks if what.endswith("election")]
     if elections:
@@ -153,7 +160,7 @@ def plot_dashboard(table: Mapping[str, Sequence], path: Path, title: str = "", s
             "DOL rule (red dashed lines): " + ", ".join(changes) + "; elections: triangles on the moat panel"
         )
     fig.suptitle("\n".join(line for line in lines if line), fontsize=10)
-    fig.savefig(path, dpi=90, format="png")
+    return fig
 
 
 class DashboardProcess:
