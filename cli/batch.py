@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from cli import options as O
-from cli.console import console, err_console, interruptible, say, user_errors
+from cli.console import console, interruptible, say, user_errors
 from model.errors import InputError
 
 STORE_HELP = "a folder written by `crypto401k batch`"
@@ -77,16 +77,13 @@ def batch(
         + f" in {summary.elapsed_s:.1f} s -> {out}"
     )
     for run_id, error in summary.failures[:10]:
-        err_console.print(f"  failed {run_id}: {error}", markup=False, highlight=False, soft_wrap=True)
+        say(f"  failed {run_id}: {error}", err=True)
     if summary.failed:
-        err_console.print(
+        say(
             "failed runs are recorded in the catalogue"
             ' (crypto401k results DIR --sql "SELECT run_id, error FROM catalogue'
-            " WHERE status = 'failed'\") and are retried when the command is run"
-            " again",
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
+            " WHERE status = 'failed'\") and are retried when the command is run again",
+            err=True,
         )
         raise typer.Exit(1)
 

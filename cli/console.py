@@ -39,9 +39,9 @@ def note(text: str) -> None:
     err_console.print(f"[yellow]note:[/] {escape(text)}", highlight=False, soft_wrap=True)
 
 
-def say(text: str) -> None:
-    """A line of plain output (no markup, no highlighting)."""
-    console.print(text, markup=False, highlight=False, soft_wrap=True)
+def say(text: str, *, err: bool = False) -> None:
+    """A line of plain output (no markup, no highlighting); on standard error with err=True."""
+    (err_console if err else console).print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 @contextmanager

@@ -71,7 +71,7 @@ def _version(value: bool) -> None:
     if value:
         from importlib.metadata import version
 
-        print(f"crypto401k {version('crypto401k')}")
+        say(f"crypto401k {version('crypto401k')}")
         raise typer.Exit()
 
 

@@ -61,23 +61,25 @@ def show(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-# --- pydantic's errors as one line
-_EXPECTED = {
-    "float_type": "a number",
-    "float_parsing": "a number",
-    "int_type": "an integer",
-    "int_parsing": "an integer",
-    "int_from_float": "an integer",
-    "bool_type": "true or false",
-    "bool_parsing": "true or false",
-    "string_type": "a string",
-    "list_type": "a list",
-    "tuple_type": "a list",
-    "dict_type": "a table",
-    "model_type": "a table",
-    "model_attributes_type": "a table",
-}
+# --- pydantic's errors as one line: the generic wording of each error type ({input}: the value)
 _RANGE = ("greater_than", "greater_than_equal", "less_than", "less_than_equal")
+_EXPECTED = {
+    "a number": ("float_type", "float_parsing"),
+    "an integer": ("int_type", "int_parsing", "int_from_float"),
+    "true or false": ("bool_type", "bool_parsing"),
+    "a string": ("string_type",),
+    "a list": ("list_type", "tuple_type"),
+    "a table": ("dict_type", "model_type", "model_attributes_type"),
+}
+PROBLEMS = {
+    "missing": "missing",
+    "finite_number": "must be finite, got {input}",
+    "literal_error": "unknown value {input}",
+    "too_short": "expected a non-empty list, got {input}",
+    "string_too_short": "must be a non-empty string",
+    **{kind: "{input} is out of range" for kind in _RANGE},
+    **{kind: f"expected {what}, got {{input}}" for what, kinds in _EXPECTED.items() for kind in kinds},
+}
 
 
 def from_validation(
@@ -91,7 +93,7 @@ def from_validation(
     # An unknown name first: a misspelt section or key also makes its correct name "missing".
     err = min(exc.errors(include_url=False), key=lambda e: e["type"] != "extra_forbidden")
     loc, kind, value = tuple(err["loc"]), err["type"], err.get("input")
-    name = (key or _dotted)(loc)
+    name = (key or (lambda parts: ".".join(map(str, parts))))(loc)
     raised = (err.get("ctx") or {}).get("error")
     if isinstance(raised, InputError):
         return InputError(raised.problem, source=source, key=raised.key or name, allowed=raised.allowed)
@@ -102,45 +104,30 @@ def from_validation(
         if len(loc) == 1 and not hasattr(owner, "UNKNOWN"):
             sections = ", ".join(f"[{s}]" for s in known)
             return InputError(f"unknown section [{loc[-1]}]{hint}", source=source, key=name, allowed=sections)
-        unknown = getattr(owner, "UNKNOWN", "unknown key")
         allowed = getattr(owner, "ALLOWED_KEYS", None) or ", ".join(sorted(known))
-        return InputError(f"{unknown}{hint}", source=source, key=name, allowed=allowed)
-    extra = (field.json_schema_extra or {}) if field is not None else {}
+        return InputError(
+            getattr(owner, "UNKNOWN", "unknown key") + hint, source=source, key=name, allowed=allowed
+        )
     allowed = field.description if field is not None else None
-    template = extra.get("problems", {}).get(kind)
-    if template:
-        problem = template.format(input=show(value))
-    elif kind == "missing":
-        problem = "missing"
-    elif kind in ("model_type", "dict_type", "model_attributes_type") and (
-        field is None or _inner_model(field.annotation) is not None
-    ):
-        problem = "must be a table"  # a whole section
+    problems = dict(PROBLEMS)
+    if kind in _EXPECTED["a table"] and (field is None or _inner_model(field.annotation) is not None):
+        problems[kind] = "must be a table"  # a whole section (or a [[table]]) that is not a table
         allowed = allowed or f"a [{loc[-1]}] header followed by key = value lines"
-    elif kind in _RANGE or (kind == "float_type" and isinstance(value, int) and not isinstance(value, bool)):
-        # a float field shows the number it would have become; an int too large for a float is
+    problems.update((field.json_schema_extra or {}).get("problems", {}) if field is not None else {})
+    shown = show(value)
+    if (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and field is not None
+        and field.annotation is float
+    ):
+        # a float field shows the number an int would become; an int too large for a float is
         # out of range rather than of the wrong type (TOML integers are unbounded)
-        shown = show(value)
-        if _annotation(field) is float and isinstance(value, int) and abs(value) < 10**24:
-            shown = repr(float(value))
-        problem = f"{shown} is out of range"
-    elif kind == "finite_number":
-        problem = f"must be finite, got {show(value)}"
-    elif kind in _EXPECTED:
-        problem = f"expected {extra.get('expected', _EXPECTED[kind])}, got {show(value)}"
-    elif kind == "literal_error":
-        problem = f"unknown value {show(value)}"
-    elif kind == "too_short":
-        problem = f"expected a non-empty list, got {show(value)}"
-    elif kind == "string_too_short":
-        problem = "must be a non-empty string"
-    else:
-        problem = err["msg"]
-    return InputError(problem, source=source, key=name, allowed=allowed)
-
-
-def _dotted(loc: tuple) -> str:
-    return ".".join(str(part) for part in loc)
+        shown = repr(float(value)) if abs(value) < 10**24 else shown
+        kind = "less_than_equal" if kind == "float_type" else kind
+    return InputError(
+        problems.get(kind, err["msg"]).format(input=shown), source=source, key=name, allowed=allowed
+    )
 
 
 def _locate(model: type, loc: tuple) -> tuple[type, Any]:
@@ -162,16 +149,4 @@ def _inner_model(annotation: Any) -> type | None:
 
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
-    for arg in typing.get_args(annotation):
-        inner = _inner_model(arg)
-        if inner is not None:
-            return inner
-    return None
-
-
-def _annotation(field: Any) -> Any:
-    if field is None:
-        return None
-    ann = field.annotation
-    args = [a for a in typing.get_args(ann) if a is not type(None)]
-    return args[0] if typing.get_origin(ann) is not None and len(args) == 1 else ann
+    return next(filter(None, map(_inner_model, typing.get_args(annotation))), None)
