@@ -128,6 +128,9 @@ def run(
                 TimeRemainingColumn(),
                 console=err_console,
                 transient=True,
+                # no bar (and no refresh thread taking turns with the model) when nobody watches
+                disable=not err_console.is_terminal,
+                refresh_per_second=4,
             ) as bar,
         ):
             task = bar.add_task(f"{spec.name} (seed {seed})", total=n_quarters)

@@ -372,11 +372,13 @@ class _Bar:
     """A rich progress bar on stderr: done, failed, remaining and the time left."""
 
     def __init__(self, total: int, skipped: int, engine: str, show: bool):
-        self.show = show
-        self.total, self.done, self.failed = total, skipped, 0
-        if not show:
-            return
         from rich.console import Console
+
+        console = Console(stderr=True)
+        self.show = show and console.is_terminal  # a bar only where someone watches it
+        self.total, self.done, self.failed = total, skipped, 0
+        if not self.show:
+            return
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -395,7 +397,8 @@ class _Bar:
             TimeElapsedColumn(),
             TextColumn("ETA"),
             TimeRemainingColumn(),
-            console=Console(stderr=True),
+            console=console,
+            refresh_per_second=4,
             transient=True,  # the summary line replaces it (and an interrupt leaves one line)
         )
         self.progress.start()
