@@ -68,6 +68,10 @@ def test_unusable_locations_and_seeds_are_refused_before_any_work(tmp_path, no_m
 
 
 # --- 3. no silent overwrite
+def test_run_checks_for_the_files_it_writes():
+    assert cli_main._RUN_FILES == RUN_FILES  # the command line checks without importing the model
+
+
 def test_run_refuses_earlier_results_and_force_replaces_them_whole(tmp_path):
     out = tmp_path / "out"
     first = invoke(["run", "--out", str(out), *SMALL])
@@ -304,7 +308,7 @@ def test_dashboard_marks_rule_changes_and_aligns_zero_on_the_flow_panel():
     assert zero[0] == pytest.approx(zero[1])
 
 
-def test_dashboard_helper_draws_the_same_picture_and_falls_back(tmp_path):
+def test_dashboard_helper_draws_the_png_and_falls_back_to_this_process(tmp_path):
     from experiments.reports.dashboard import DashboardProcess
     from experiments.single_run import simulate
 
