@@ -333,3 +333,35 @@ def test_help_imports_no_heavy_library():
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_calibrated_scenario_of_a_scenario_file_extends_it_from_its_own_folder(tmp_path, monkeypatch):
+    from model import scenarios
+
+    (tmp_path / "scen").mkdir()
+    (tmp_path / "scen" / "mine.toml").write_text(
+        '[scenario]\nextends = "baseline"\n[parameters]\ncrash_depth = 0.3\n'
+    )
+    targets = tmp_path / "t.toml"
+    targets.write_text(
+        '[[target]]\nname = "a"\nstatistic = "adoption_rate@2"\nobserved = 0.0\ntolerance = 0.1\nsource = "test"\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    result = invoke(
+        ["calibrate", "t.toml", "--out", "cal", "--params", "attention_base", "--trials", "1", "--seeds", "1"]
+        + [
+            "--scenario",
+            "scen/mine.toml",
+            "--participants",
+            "40",
+            "--set",
+            "n_employers=8",
+            "--quarters",
+            "2",
+        ]
+    )
+    assert result.code == 0, result.stderr
+    text = (tmp_path / "cal" / "calibrated.toml").read_text()
+    assert 'extends = "../scen/mine.toml"' in text
+    monkeypatch.chdir(ROOT)  # loads from anywhere: the path is read from the file's folder
+    assert scenarios.load(tmp_path / "cal" / "calibrated.toml").parameters()["crash_depth"] == 0.3

@@ -47,7 +47,7 @@ import numpy as np
 from experiments.batch.spec import RunSpec, derive_seed
 from model import parameters as P
 from model import scenarios
-from model.errors import InputError, did_you_mean
+from model.errors import InputError, did_you_mean, from_validation
 from model.outputs import OUTPUTS
 
 METHODS = ("lhs", "sobol")
@@ -128,20 +128,14 @@ class Experiment:
                 key=f"--set {varied[0]}",
                 allowed="a parameter the file does not vary",
             )
-        if replicates is not None and not 1 <= replicates <= MAX_REPLICATES:
-            raise InputError(
-                f"{replicates} is out of range",
-                key="--replicates",
-                allowed=f"an integer from 1 to {MAX_REPLICATES:,}",
-            )
-        if quarters is not None and not 1 <= quarters <= scenarios.MAX_QUARTERS:
-            raise InputError(
-                f"{quarters} is out of range",
-                key="--quarters",
-                allowed=f"an integer from 1 to {scenarios.MAX_QUARTERS}",
-            )
-        if participants is not None:
-            P.get("n_participants").check(participants, "--participants")
+        from pydantic import ValidationError
+
+        sizes = {"replicates": replicates, "participants": participants, "quarters": quarters}
+        meta = file_model().model_fields["experiment"].annotation  # the file's own rules
+        try:
+            meta.model_validate({k: v for k, v in sizes.items() if v is not None})
+        except ValidationError as exc:
+            raise from_validation(exc, meta, source=None, key=lambda loc: f"--{loc[0]}") from None
         out = replace(
             self,
             replicates=replicates or self.replicates,
