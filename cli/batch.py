@@ -2,112 +2,123 @@
 
 from __future__ import annotations
 
-import signal
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from cli import options as O
+from cli.console import console, interruptible, say, user_errors
 from model.errors import InputError
 
+STORE_HELP = "a folder written by `crypto401k batch`"
 
-def _fail(exc: Exception) -> None:
-    from cli.console import fail
 
-    fail(exc)
+def _check_store_out(out: Path) -> None:
+    """--out of a batch: a new or empty folder, or a batch store to resume (nothing else)."""
+    O.check_out_dir(out)
+    if out.is_dir() and any(out.iterdir()) and not (out / "catalogue").is_dir():
+        raise InputError(
+            "holds other files and is not a batch store",
+            source=str(out),
+            key="--out",
+            allowed="a new or empty folder, or the --out of an earlier batch to resume it",
+        )
+
+
+def _check_store(store_dir: Path) -> None:
+    if not store_dir.is_dir():
+        raise InputError("no such folder", source=str(store_dir), key="DIR", allowed=STORE_HELP)
 
 
 def batch(
-    file: Annotated[Path, typer.Argument(help="Experiment TOML file (see experiments/*.toml).")],
-    out: Annotated[Path, typer.Option(help="Store folder; run the same command again to resume.")],
-    workers: Annotated[int | None, typer.Option(help="Local worker processes (default: all cores).")] = None,
-    dask: Annotated[
-        str | None, typer.Option(help="Address of a running Dask scheduler, e.g. tcp://host:8786.")
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="Experiment TOML file (see experiments/*.toml).")
+    ],
+    out: Annotated[Path, O.out_option("Store folder; run the same command again to resume.")],
+    workers: O.Workers = None,
+    dask: O.Dask = None,
+    replicates: Annotated[
+        int | None, typer.Option(metavar="N", help="Override the file's replicates.")
     ] = None,
-    replicates: Annotated[int | None, typer.Option(help="Override the file's replicates.")] = None,
-    participants: Annotated[int | None, typer.Option(help="Override the file's participant agents.")] = None,
-    no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
+    participants: Annotated[
+        int | None, typer.Option(metavar="N", help="Override the file's participant agents.")
+    ] = None,
+    quarters: Annotated[int | None, typer.Option(metavar="N", help="Override the file's quarters.")] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="NAME=VALUE",
+            help="Override a fixed parameter of the file's \\[parameters] (repeatable).",
+        ),
+    ] = None,
+    no_progress: O.NoProgress = False,
 ) -> None:
-    """Run an experiment's runs into --out; completed runs are skipped, so it resumes after a crash."""
-    from cli.console import console, err_console
+    """Run an experiment's runs into --out; completed runs are skipped, so it resumes after a stop."""
     from experiments.batch.experiment_file import load_experiment
-    from experiments.batch.runner import run_batch
 
-    try:
-        if workers is not None and workers < 1:
-            raise InputError(f"{workers} workers", key="--workers", allowed="an integer of at least 1")
-        exp = load_experiment(file).with_size(replicates, participants)
+    with user_errors():
+        O.check_workers(workers)
+        O.check_input_file(file, "FILE", "an experiment .toml file (see experiments/*.toml)")
+        fixed = O.overrides(set_, None)
+        exp = load_experiment(file).with_overrides(replicates, participants, quarters, fixed)
         runs = exp.runs()
-    except InputError as exc:
-        _fail(exc)
-    # SIGTERM (e.g. from a scheduler) stops like Ctrl-C: finished runs are written first
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    try:
-        summary = run_batch(runs, out, workers=workers, dask_address=dask, progress=not no_progress)
-    except InputError as exc:
-        _fail(exc)
-    except KeyboardInterrupt:
-        err_console.print(
-            "interrupted: finished runs are stored; run the same command again to resume", highlight=False
-        )
-        raise typer.Exit(130) from None
-    msg = (
+        _check_store_out(out)
+    with interruptible(f"finished runs are stored in {out}; run the same command again to resume"):
+        from experiments.batch.runner import run_batch
+
+        with user_errors():
+            summary = run_batch(runs, out, workers=workers, dask_address=dask, progress=not no_progress)
+    say(
         f"{exp.name}: {summary.planned} runs planned, {summary.skipped} already stored,"
         f" {summary.completed} completed, {summary.failed} failed"
         + (f", {summary.redone} damaged runs redone" if summary.redone else "")
         + f" in {summary.elapsed_s:.1f} s -> {out}"
     )
-    console.print(msg, markup=False, highlight=False)
     for run_id, error in summary.failures[:10]:
-        err_console.print(f"  failed {run_id}: {error}", markup=False, highlight=False, soft_wrap=True)
+        say(f"  failed {run_id}: {error}", err=True)
     if summary.failed:
-        err_console.print(
+        say(
             "failed runs are recorded in the catalogue"
             ' (crypto401k results DIR --sql "SELECT run_id, error FROM catalogue'
-            " WHERE status = 'failed'\") and are retried when the command is run"
-            " again",
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
+            " WHERE status = 'failed'\") and are retried when the command is run again",
+            err=True,
         )
         raise typer.Exit(1)
 
 
 def results(
     store_dir: Annotated[Path, typer.Argument(metavar="DIR", help="A batch store folder.")],
-    sql: Annotated[str | None, typer.Option(help="DuckDB SQL over the views `runs` and `catalogue`.")] = None,
-    csv: Annotated[Path | None, typer.Option(help="Write the full result to this CSV file.")] = None,
-    limit: Annotated[int, typer.Option(help="Rows shown on screen.")] = 40,
+    sql: Annotated[
+        str | None, typer.Option(metavar="QUERY", help="DuckDB SQL over the views `runs` and `catalogue`.")
+    ] = None,
+    csv: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Write the full result to this CSV file.")
+    ] = None,
+    limit: Annotated[int, typer.Option(metavar="N", help="Rows shown on screen.")] = 40,
+    force: O.Force = False,
 ) -> None:
     """Query a batch store with DuckDB; without --sql, count runs per scenario and status."""
-    from rich.table import Table
-
-    from cli.console import console
     from experiments.batch.store import load_results
 
     query = sql or (
         "SELECT scenario, status, count(*) AS runs, round(avg(duration_s), 2)"
         " AS mean_seconds FROM catalogue GROUP BY scenario, status ORDER BY 1, 2"
     )
-    try:
-        if not store_dir.is_dir():
-            raise InputError(
-                "no such folder",
-                source=str(store_dir),
-                key="DIR",
-                allowed="a folder written by `crypto401k batch`",
-            )
-        if csv is not None and csv.exists() and csv.is_dir():
-            raise InputError("is a folder", source=str(csv), key="--csv", allowed="a file path")
+    with user_errors():
+        _check_store(store_dir)
+        if csv is not None:
+            O.check_out_file(csv, "--csv", force=force)
         frame = load_results(store_dir, query)
-    except InputError as exc:
-        _fail(exc)
     if csv is not None:
         from experiments.single_run import atomic_write
 
         atomic_write(csv, lambda p: frame.to_csv(p, index=False))
-        console.print(f"wrote {len(frame)} rows to {csv}")
+        say(f"wrote {len(frame)} rows to {csv}")
         return
+    from rich.table import Table
+
     table = Table(
         caption=f"{len(frame)} rows"
         + (f" (first {limit} shown; --csv for all)" if len(frame) > limit else "")
@@ -121,22 +132,23 @@ def results(
 
 def report(
     store_dir: Annotated[Path, typer.Argument(metavar="DIR", help="A batch store folder.")],
-    report_dir: Annotated[Path | None, typer.Option(help="Where to write (default DIR/report).")] = None,
+    report_dir: Annotated[
+        Path | None,
+        typer.Option(metavar="DIR", help="Where to write (default DIR/report; replaced on each call)."),
+    ] = None,
 ) -> None:
-    """Write fan charts (PNG), headline tables (CSV) and summary.md for a batch store."""
-    from cli.console import console
-    from experiments.batch.report import write_report
+    """Write fan charts (PNG), headline tables (CSV) and summary.md for a batch store.
 
-    try:
-        if not store_dir.is_dir():
-            raise InputError(
-                "no such folder",
-                source=str(store_dir),
-                key="DIR",
-                allowed="a folder written by `crypto401k batch`",
-            )
-        written = write_report(store_dir, report_dir)
-    except InputError as exc:
-        _fail(exc)
+    The report is derived from the store alone, so a second call (e.g. after the batch grew)
+    replaces the earlier report's files.
+    """
+    with user_errors():
+        _check_store(store_dir)
+        O.check_out_dir(report_dir or store_dir / "report", "--report-dir")
+    with interruptible("the report was not completed; run the same command again"):
+        from experiments.batch.report import write_report
+
+        with user_errors():
+            written = write_report(store_dir, report_dir)
     for path in written.values():
-        console.print(f"wrote {path}", highlight=False)
+        say(f"wrote {path}")

@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from cli.console import say, user_errors
 from model.errors import InputError
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
@@ -60,18 +61,19 @@ def check_port(port: int) -> int:
 
 
 def viz(
-    port: Annotated[int, typer.Option(help="Port to serve on (0: any free port).")] = DEFAULT_PORT,
+    port: Annotated[
+        int, typer.Option(metavar="N", help="Port to serve on (0: any free port).")
+    ] = DEFAULT_PORT,
     host: Annotated[
-        str, typer.Option(help="Address to listen on; 0.0.0.0 shares the page on the network.")
+        str,
+        typer.Option(metavar="ADDRESS", help="Address to listen on; 0.0.0.0 shares the page on the network."),
     ] = "127.0.0.1",
     open_browser: Annotated[
         bool, typer.Option("--open", help="Open the page in the default browser.")
     ] = False,
 ) -> None:
     """Serve the interactive browser page (Mesa SolaraViz) at http://HOST:PORT."""
-    from cli.console import fail  # the CLI's one-line error and exit status 2
-
-    try:
+    with user_errors():
         check_port(port)
         if not APP.is_file():
             raise InputError(
@@ -79,9 +81,7 @@ def viz(
                 source=str(APP),
                 allowed="run from a checkout of the crypto401k repository",
             )
-    except InputError as exc:
-        fail(exc)
-    print(f"crypto401k page: http://{host}:{port}  (Ctrl-C stops the server)", flush=True)
+    say(f"crypto401k page: http://{host}:{port}  (Ctrl-C stops the server)")
     try:
         code = subprocess.call(server_command(port, host, open_browser), env=server_env())
     except KeyboardInterrupt:

@@ -1,6 +1,8 @@
 """One model run to an output folder: quarters.csv, summary.json and dashboard.png.
 
-Files are written to a temporary name and renamed, so a folder never holds a half-written file.
+The files are written into a hidden staging folder inside the output folder and renamed into
+place only when all of them are complete, so a folder never holds a half-written file, nor new
+files beside old ones from an interrupted call.
 """
 
 from __future__ import annotations
@@ -8,8 +10,10 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -98,14 +102,54 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
             os.unlink(tmp)
 
 
+RUN_FILES = ("quarters.csv", "summary.json", "dashboard.png")
+
+
+def describe(model: Crypto401kModel, quarters: int) -> str:
+    """One line naming what a run was: seed, population and its scale, employers, horizon."""
+    pop = model.population
+    return (
+        f"seed {model.seed}, {pop.n:,} participants (1 agent = {pop.weight:,.0f} people),"
+        f" {model.params['n_employers']:,} employers, quarters 0-{quarters}"
+    )
+
+
+@contextmanager
+def staged(out: Path, replaces: tuple[str, ...] = ()) -> Iterator[Path]:
+    """A staging folder for a call's files; when the block ends normally they all move into `out`.
+
+    Files named in `replaces` that the block did not write are removed from `out` (an earlier
+    call's leftovers). On an error or an interrupt `out` is left as it was.
+    """
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+    try:
+        yield stage
+        names = [p.name for p in stage.iterdir()]
+        for name in names:
+            os.replace(stage / name, out / name)
+        for name in set(replaces) - set(names):
+            (out / name).unlink(missing_ok=True)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+        if created and not any(out.iterdir()):
+            out.rmdir()
+
+
 def write_outputs(
-    out: Path, model: Crypto401kModel, table: pd.DataFrame, dashboard: bool = True
+    out: Path, model: Crypto401kModel, table: pd.DataFrame, dashboard: Any = True
 ) -> dict[str, Any]:
-    """Write quarters.csv, summary.json and (optionally) dashboard.png into `out`; the summary."""
+    """Write quarters.csv, summary.json and (optionally) dashboard.png into `out`; the summary.
+
+    dashboard: False, True (drawn here) or a started `DashboardProcess` that draws it. Results
+    of an earlier run in `out` are replaced as a whole (the caller decides whether they may be).
+    """
+    quarters = int(table["quarter"].iloc[-1])
     summary = {
         "scenario": model.scenario_name,
         "seed": model.seed,
-        "quarters": int(table["quarter"].iloc[-1]),
+        "quarters": quarters,
         "participants": model.population.n,
         "agent_weight": model.population.weight,
         "parameters": model.params,
@@ -113,12 +157,17 @@ def write_outputs(
         "rule_history": [list(h) for h in model.regulation.history],
         "versions": versions(),
     }
-    atomic_write(out / "quarters.csv", lambda p: table.to_csv(p, index=False))
-    atomic_write(
-        out / "summary.json", lambda p: p.write_text(json.dumps(summary, indent=2, default=str) + "\n")
-    )
-    if dashboard:
-        from experiments.reports.dashboard import plot_dashboard
+    from experiments.reports.dashboard import DashboardProcess, plot_dashboard
 
-        atomic_write(out / "dashboard.png", lambda p: plot_dashboard(table, p, model.scenario_name))
+    with staged(out, replaces=RUN_FILES) as stage:
+        if dashboard:
+            png, title, subtitle = stage / "dashboard.png", model.scenario_name, describe(model, quarters)
+            if isinstance(dashboard, DashboardProcess):
+                dashboard.submit(table, png, title, subtitle)  # drawn while the other files are written
+        table.to_csv(stage / "quarters.csv", index=False)
+        (stage / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+        if isinstance(dashboard, DashboardProcess):
+            dashboard.finish()
+        elif dashboard:
+            plot_dashboard(table, png, title, subtitle)
     return summary

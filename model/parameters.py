@@ -2,7 +2,9 @@
 
 The command line (`--set`), scenario files, the browser sliders, experiment sweeps,
 sensitivity analysis, calibration and the ODD parameter tables all read `PARAMETERS`;
-nothing else repeats a default or a range.
+nothing else repeats a default or a range. Values are checked by a pydantic model generated
+from the declaration (`section_model`), which the scenario, experiment and target file
+readers reuse for their parameter sections.
 
 Sources are named next to each figure. "assumption" marks a value chosen by the modellers
 (to be tuned by `crypto401k calibrate`); "derived" says how it follows from a cited figure.
@@ -10,11 +12,12 @@ Sources are named next to each figure. "assumption" marks a value chosen by the 
 
 from __future__ import annotations
 
-import math
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from model.errors import InputError, did_you_mean
+from model.errors import InputError, did_you_mean, from_validation
 
 
 @dataclass(frozen=True)
@@ -42,46 +45,7 @@ class Parameter:
 
     def check(self, value: Any, source: str | None = None) -> Any:
         """The value converted to this parameter's type, or an InputError naming the range."""
-        if self.type is bool:
-            if isinstance(value, bool):
-                return value
-            raise InputError(
-                f"expected true or false, got {value!r}", source=source, key=self.name, allowed=self.allowed
-            )
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise InputError(
-                f"expected {self.allowed.split(' from')[0]}, got {value!r}",
-                source=source,
-                key=self.name,
-                allowed=self.allowed,
-            )
-        if self.type is int:
-            if isinstance(value, float):
-                if not value.is_integer():
-                    raise InputError(
-                        f"expected an integer, got {value!r}",
-                        source=source,
-                        key=self.name,
-                        allowed=self.allowed,
-                    )
-                value = int(value)
-            value = int(value)
-        else:
-            try:
-                value = float(value)
-            except OverflowError:  # an integer too large for a float (TOML integers are unbounded)
-                raise InputError(
-                    f"{_show(value)} is out of range", source=source, key=self.name, allowed=self.allowed
-                ) from None
-            if not math.isfinite(value):
-                raise InputError(
-                    f"must be finite, got {value!r}", source=source, key=self.name, allowed=self.allowed
-                )
-        if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
-            raise InputError(
-                f"{_show(value)} is out of range", source=source, key=self.name, allowed=self.allowed
-            )
-        return value
+        return validate({self.name: value}, source)[self.name]
 
     def parse(self, text: str, source: str | None = None) -> Any:
         """A value typed on the command line (`--set name=value`), checked."""
@@ -108,13 +72,6 @@ class Parameter:
                     allowed=self.allowed,
                 ) from None
         return self.check(number, source)
-
-
-def _show(value: int | float) -> str:
-    """A value for an error message; a huge integer is summarised rather than printed in full."""
-    if isinstance(value, int) and abs(value) >= 10**24:  # repr() fails beyond 4,300 digits
-        return f"a number of about {int(value.bit_length() * math.log10(2)) + 1} digits"
-    return repr(value)
 
 
 def _fmt(x: float | None) -> str:
@@ -714,28 +671,85 @@ def get(name: str, source: str | None = None) -> Parameter:
         ) from None
 
 
-def validate(values: dict[str, Any], source: str | None = None) -> dict[str, Any]:
+# --- the pydantic model of the declaration
+def _whole_number(value: Any) -> Any:
+    """2.0 is accepted where an integer is declared (TOML and JSON writers emit it)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def field_type(p: Parameter) -> Any:
+    """The pydantic type of a parameter's value: its declared type and allowed range, strict."""
+    from typing import Annotated
+
+    from pydantic import BeforeValidator, Field, StrictBool
+
+    if p.type is bool:
+        return StrictBool
+    if p.type is int:
+        return Annotated[int, BeforeValidator(_whole_number), Field(ge=p.low, le=p.high, strict=True)]
+    return Annotated[float, Field(ge=p.low, le=p.high, allow_inf_nan=False, strict=True)]
+
+
+@functools.cache
+def section_model(
+    wrap: Callable[[Any, Parameter], tuple[Any, dict]] | None = None, name: str = "Parameters"
+) -> type:
+    """A pydantic model of a table of parameters, every field optional and unknown names refused.
+
+    wrap(type, p) -> (field type, extra Field arguments) turns a value's type into the field's,
+    e.g. a list of values for an experiment's [grid]; by default a field holds one value.
+    """
+    from typing import ClassVar
+
+    from pydantic import BaseModel, ConfigDict, Field, create_model
+
+    class Section(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        UNKNOWN: ClassVar[str] = "unknown parameter"
+        ALLOWED_KEYS: ClassVar[str] = "see `crypto401k params`"
+
+    fields = {}
+    for p in PARAMETERS.values():
+        kind, extra = wrap(field_type(p), p) if wrap else (field_type(p), {"description": p.allowed})
+        fields[p.name] = (kind, Field(default=None, **extra))
+    return create_model(name, __base__=Section, **fields)
+
+
+def validate(values: dict[str, Any], source: str | None = None, key: str | None = None) -> dict[str, Any]:
     """`values` checked against the declaration and converted to the declared types.
 
-    Raises InputError naming the first unknown name, wrong type or out-of-range value.
+    Raises InputError naming the first unknown name, wrong type or out-of-range value (its key
+    is the parameter name, prefixed with `key.` when given).
     """
-    return {name: get(name, source).check(value, source) for name, value in values.items()}
+    from pydantic import ValidationError
+
+    model = section_model()
+    try:
+        checked = model.model_validate(values)
+    except ValidationError as exc:
+        raise from_validation(
+            exc, model, source=source, key=lambda loc: f"{key}.{loc[0]}" if key else str(loc[0])
+        ) from None
+    return {name: getattr(checked, name) for name in values}
 
 
-# Pairs of parameters where the first must stay below the second.
-ORDERED: tuple[tuple[str, str], ...] = (("entry_age_min", "entry_age_max"),)
+# Pairs that must be ordered, lower first: each value alone is in range, but not every pair is.
+ORDERED = (("entry_age_min", "entry_age_max"),)
+
+
+def inconsistency(values: dict[str, Any]) -> tuple[str, str] | None:
+    """The first ordered pair (lower, upper) that `values` (a full parameter set) reverses, or None."""
+    return next(((lo, hi) for lo, hi in ORDERED if values[lo] > values[hi]), None)
 
 
 def check_consistent(values: dict[str, Any], source: str | None = None) -> dict[str, Any]:
-    """`values` (a full parameter set), or an InputError naming two parameters that contradict."""
-    for low, high in ORDERED:
-        if values[low] >= values[high]:
-            raise InputError(
-                f"{low} = {values[low]:g} is not below {high} = {values[high]:g}",
-                source=source,
-                key=low,
-                allowed=f"{low} < {high}",
-            )
+    """`values` (a full parameter set), or an InputError naming a pair given in the wrong order."""
+    pair = inconsistency(values)
+    if pair is not None:
+        lo, hi = pair
+        raise InputError(
+            f"{values[lo]:g} is above {hi} = {values[hi]:g}", source=source, key=lo, allowed=f"at most {hi}"
+        )
     return values
 
 
@@ -747,7 +761,10 @@ def resolve(overrides: dict[str, Any] | None = None, source: str | None = None) 
 
 
 def parse_assignments(items: list[str] | tuple[str, ...]) -> dict[str, Any]:
-    """`["name=value", ...]` from the command line, checked against the declaration."""
+    """`["name=value", ...]` from the command line, checked against the declaration.
+
+    A parameter given twice is refused rather than resolved silently by order.
+    """
     out: dict[str, Any] = {}
     for item in items:
         if "=" not in item:
@@ -756,6 +773,14 @@ def parse_assignments(items: list[str] | tuple[str, ...]) -> dict[str, Any]:
                 key="--set",
                 allowed="name=value with a declared parameter name",
             )
-        name, text = item.split("=", 1)
-        out[name.strip()] = get(name.strip(), "--set").parse(text, "--set")
+        name, text = (part.strip() for part in item.split("=", 1))
+        value = get(name, "--set").parse(text, "--set")
+        if name in out:
+            raise InputError(
+                f"set twice ({out[name]!r} and {value!r})",
+                source="--set",
+                key=name,
+                allowed="each parameter once",
+            )
+        out[name] = value
     return out

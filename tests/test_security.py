@@ -133,7 +133,9 @@ def test_symlinks_at_output_names_are_replaced_not_followed(tmp_path):
     out.mkdir()
     (out / "quarters.csv").symlink_to(victim)
     (out / "summary.json").symlink_to(outside)  # a link to a folder outside
-    result = invoke(["run", "--out", str(out), *SMALL_RUN])
+    refused = invoke(["run", "--out", str(out), *SMALL_RUN])  # earlier results are not replaced silently
+    assert refused.code == 2 and "--force" in refused.stderr
+    result = invoke(["run", "--out", str(out), "--force", *SMALL_RUN])
     assert result.code == 0, result.stderr
     assert victim.read_text() == "do not overwrite"
     assert [p.name for p in outside.iterdir()] == ["important.txt"]

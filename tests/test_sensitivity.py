@@ -156,7 +156,10 @@ def test_cli_morris_runs_the_real_model(tmp_path):
     assert (out / "morris.png").stat().st_size > 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["runs"] == 3 * 4 and summary["groups_dropped"] == 0
-    # same command again: every run is read from the store, same indices
-    again = runner.invoke(app, args)
+    # same command again: refused, the results are there; with --force every run is read
+    # from the store, same indices
+    refused = runner.invoke(app, args)
+    assert refused.exit_code == 2 and "already holds results" in refused.output
+    again = runner.invoke(app, [*args, "--force"])
     assert again.exit_code == 0
     pd.testing.assert_frame_equal(pd.read_csv(out / "indices.csv"), indices)

@@ -28,15 +28,17 @@
 With both [grid] and [sample], every grid combination is crossed with every sampled point.
 Run ids read `<scenario>.p<point>.r<replicate>`; each run's seed is derived from the
 experiment name and the replicate (and scenario and point when common_random_numbers is
-false), never from run order. Every error names the file, the key and the allowed values, and
-is raised before anything runs.
+false), never from run order. The file is validated by a pydantic model whose parameter fields
+are generated from the declaration (model/parameters.py); every error names the file, the key
+and the allowed values, and is raised before anything runs.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,24 +47,9 @@ import numpy as np
 from experiments.batch.spec import RunSpec, derive_seed
 from model import parameters as P
 from model import scenarios
-from model.errors import InputError, did_you_mean
+from model.errors import InputError, did_you_mean, from_validation
 from model.outputs import OUTPUTS
 
-SECTIONS = {
-    "experiment": {
-        "name",
-        "description",
-        "scenarios",
-        "replicates",
-        "quarters",
-        "participants",
-        "outputs",
-        "common_random_numbers",
-    },
-    "parameters": None,
-    "grid": None,
-    "sample": {"method", "points", "seed", "parameters", "ranges"},
-}
 METHODS = ("lhs", "sobol")
 MAX_REPLICATES = 100_000
 MAX_POINTS = 1_000_000
@@ -114,28 +101,151 @@ class Experiment:
                     )
         return out
 
-    def with_size(self, replicates: int | None = None, participants: int | None = None) -> Experiment:
-        """The same experiment with another replicate count or population (command-line options)."""
-        from dataclasses import replace
+    def with_overrides(
+        self,
+        replicates: int | None = None,
+        participants: int | None = None,
+        quarters: int | None = None,
+        fixed: dict[str, Any] | None = None,
+    ) -> Experiment:
+        """The same experiment with command-line overrides of its size and fixed parameters.
 
-        if replicates is not None:
-            _check_int(replicates, "--replicates", 1, MAX_REPLICATES, None)
-        if participants is not None:
-            P.get("n_participants").check(participants, "--participants")
-        return replace(
-            self, replicates=replicates or self.replicates, participants=participants or self.participants
+        A parameter the file varies in [grid] or [sample] cannot be fixed from the command line;
+        `n_participants` is set through `participants` only.
+        """
+        fixed = dict(fixed or {})
+        if "n_participants" in fixed:
+            raise InputError(
+                "set the population with --participants",
+                key="--set n_participants",
+                allowed="--participants N",
+            )
+        varied = sorted(set(fixed) & set(self.points[0]))
+        if varied:
+            raise InputError(
+                "is varied by the experiment file's [grid] or [sample]; it cannot also be fixed",
+                source=self.path,
+                key=f"--set {varied[0]}",
+                allowed="a parameter the file does not vary",
+            )
+        from pydantic import ValidationError
+
+        sizes = {"replicates": replicates, "participants": participants, "quarters": quarters}
+        meta = file_model().model_fields["experiment"].annotation  # the file's own rules
+        try:
+            meta.model_validate({k: v for k, v in sizes.items() if v is not None})
+        except ValidationError as exc:
+            raise from_validation(exc, meta, source=None, key=lambda loc: f"--{loc[0]}") from None
+        out = replace(
+            self,
+            replicates=replicates or self.replicates,
+            participants=participants or self.participants,
+            quarters=quarters or self.quarters,
+            fixed={**self.fixed, **fixed},
+        )
+        _check_every_run(out, self.path)
+        return out
+
+
+@functools.cache
+def file_model() -> type:
+    """The pydantic model of an experiment file (parameter fields generated from the declaration)."""
+    from typing import Annotated, ClassVar, Literal
+
+    from pydantic import (
+        AfterValidator,
+        BaseModel,
+        ConfigDict,
+        Field,
+        StrictBool,
+        StrictStr,
+        StringConstraints,
+    )
+
+    def count(low: int, high: int, default: Any = None, **kw: Any) -> Any:
+        return Field(
+            default=default,
+            ge=low,
+            le=high,
+            strict=True,
+            description=f"an integer from {low} to {high}",
+            **kw,
         )
 
+    def known_outputs(names: list[str]) -> list[str]:
+        for o in names:
+            if o not in OUTPUTS:
+                raise InputError(
+                    f"unknown output '{o}'{did_you_mean(o, OUTPUTS)}", allowed=", ".join(OUTPUTS)
+                )
+        return list(dict.fromkeys(names))
 
-def _check_int(value: Any, key: str, low: int, high: int, src: str | None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InputError(
-            f"expected an integer, got {value!r}",
-            source=src,
-            key=key,
-            allowed=f"an integer from {low} to {high}",
+    shipped, max_quarters = ", ".join(scenarios.available()), scenarios.MAX_QUARTERS
+
+    class Meta(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        UNKNOWN: ClassVar[str] = "unknown key in [experiment]"
+        name: Annotated[StrictStr, StringConstraints(strip_whitespace=True, min_length=1)] | None = Field(
+            default=None, description='a quoted name such as "my_sweep"'
         )
-    return value
+        description: StrictStr = Field(default="", description="quoted text")
+        scenarios: list[Annotated[StrictStr, Field(min_length=1)]] = Field(
+            default=["baseline"],
+            min_length=1,
+            description=f"a non-empty list of: {shipped}, or scenario .toml paths",
+        )
+        replicates: int = count(1, MAX_REPLICATES, 1)
+        quarters: int | None = count(1, max_quarters)
+        participants: P.field_type(P.get("n_participants")) | None = Field(
+            default=None, description=f"{P.get('n_participants').allowed}, as n_participants"
+        )
+        outputs: Annotated[list[StrictStr], AfterValidator(known_outputs)] | None = Field(
+            default=None, description=", ".join(OUTPUTS)
+        )
+        common_random_numbers: StrictBool = Field(default=True, description="true or false")
+
+    Grid = P.section_model(
+        lambda kind, p: (list[kind], {"min_length": 1, "description": f"a list, each {p.allowed}"}), "Grid"
+    )
+    Ranges = P.section_model(
+        lambda kind, p: (
+            tuple[kind, kind],
+            {
+                "description": f"[low, high], each {p.allowed}",
+                "json_schema_extra": {
+                    "problems": {k: "expected [low, high], got {input}" for k in ("missing", "too_long")}
+                },
+            },
+        ),
+        "Ranges",
+    )
+
+    class Sample(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        UNKNOWN: ClassVar[str] = "unknown key in [sample]"
+        method: Literal[METHODS] = Field(
+            default="lhs",
+            description=", ".join(METHODS),
+            json_schema_extra={"problems": {"literal_error": "unknown sampling method {input}"}},
+        )
+        points: int = count(1, MAX_POINTS, ...)
+        seed: int = count(0, 2**63 - 1, 0)
+        parameters: list[StrictStr] = Field(default=[], description="declared numeric parameter names")
+        ranges: Ranges = Ranges()
+
+    Parameters = P.section_model()
+
+    class ExperimentFile(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        experiment: Meta = Field(
+            description="[experiment] with name, scenarios and replicates",
+            json_schema_extra={"problems": {"missing": "missing section [experiment]"}},
+        )
+        parameters: Parameters = Parameters()
+        grid: Grid = Grid()
+        sample: Sample | None = None
+
+    return ExperimentFile
 
 
 def load_experiment(path: str | Path) -> Experiment:
@@ -148,50 +258,15 @@ def load_experiment(path: str | Path) -> Experiment:
             allowed="an existing .toml file (see experiments/*.toml)",
         )
     src = str(path)
-    data = scenarios.read_toml(path)
-    scenarios.check_sections(data, SECTIONS, src)
-    meta = data.get("experiment")
-    if meta is None:
-        raise InputError(
-            "missing section [experiment]",
-            source=src,
-            key="experiment",
-            allowed="[experiment] with name, scenarios and replicates",
-        )
-    name = meta.get("name", path.stem)
-    if not isinstance(name, str) or not name.strip():
-        raise InputError(
-            "must be a non-empty string",
-            source=src,
-            key="experiment.name",
-            allowed='a quoted name such as "my_sweep"',
-        )
-    description = meta.get("description", "")
-    if not isinstance(description, str):
-        raise InputError("must be a string", source=src, key="experiment.description", allowed="quoted text")
-    names = meta.get("scenarios", ["baseline"])
-    shipped = ", ".join(scenarios.available())
-    if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
-        raise InputError(
-            f"expected a list of scenario names, got {names!r}",
-            source=src,
-            key="experiment.scenarios",
-            allowed=f"a non-empty list of: {shipped}, or scenario .toml paths",
-        )
-    resolved = []
-    for n in names:
-        # a scenario path is read relative to the experiment file
-        ref = n
-        if n.endswith(".toml") and not Path(n).is_absolute():
-            ref = str(path.parent / n)
-        try:
-            scenarios.load(ref)
-        except InputError as exc:
-            problem = f"'{n}': {exc.problem}" if exc.key == n else str(exc)
-            raise InputError(
-                problem, source=src, key="experiment.scenarios", allowed=f"{shipped}, or scenario .toml paths"
-            ) from None
-        resolved.append(ref)
+    doc = scenarios.validate_file(
+        scenarios.read_toml(path),
+        file_model(),
+        src,
+        "experiment",
+        key=lambda loc: ".".join(str(part) for part in loc if not isinstance(part, int)),
+    )
+    meta = doc.experiment
+    resolved = [_scenario(n, path, src) for n in meta.scenarios]
     loaded_names = [scenarios.load(r).name for r in resolved]
     if len(set(loaded_names)) != len(loaded_names):
         raise InputError(
@@ -200,43 +275,14 @@ def load_experiment(path: str | Path) -> Experiment:
             key="experiment.scenarios",
             allowed="each scenario once",
         )
-    replicates = _check_int(meta.get("replicates", 1), "experiment.replicates", 1, MAX_REPLICATES, src)
-    quarters = meta.get("quarters")
-    if quarters is not None:
-        quarters = _check_int(quarters, "experiment.quarters", 1, scenarios.MAX_QUARTERS, src)
-    participants = meta.get("participants")
-    if participants is not None:
-        participants = P.get("n_participants").check(participants, f"{src}: experiment.participants")
-    outputs = meta.get("outputs")
-    if outputs is not None:
-        if not isinstance(outputs, list) or not all(isinstance(o, str) for o in outputs):
+    fixed = doc.parameters.model_dump(exclude_unset=True)
+    grid = doc.grid.model_dump(exclude_unset=True)
+    for key, values in grid.items():
+        if len(set(map(repr, values))) != len(values):
             raise InputError(
-                f"expected a list of output names, got {outputs!r}",
-                source=src,
-                key="experiment.outputs",
-                allowed=", ".join(OUTPUTS),
+                "a value is listed twice", source=src, key=f"grid.{key}", allowed="distinct values"
             )
-        for o in outputs:
-            if o not in OUTPUTS:
-                raise InputError(
-                    f"unknown output '{o}'{did_you_mean(o, OUTPUTS)}",
-                    source=src,
-                    key="experiment.outputs",
-                    allowed=", ".join(OUTPUTS),
-                )
-        outputs = tuple(dict.fromkeys(outputs))
-    crn = meta.get("common_random_numbers", True)
-    if not isinstance(crn, bool):
-        raise InputError(
-            f"expected true or false, got {crn!r}",
-            source=src,
-            key="experiment.common_random_numbers",
-            allowed="true or false",
-        )
-
-    fixed = _validated(data.get("parameters", {}), src, "parameters")
-    grid = _grid(data.get("grid", {}), src)
-    sampled = _sample(data["sample"], src) if "sample" in data else [{}]
+    sampled = _sample(doc.sample, src) if doc.sample is not None else [{}]
     overlap = (set(fixed) & set(grid)) | (set(fixed) & set(sampled[0])) | (set(grid) & set(sampled[0]))
     if overlap:
         raise InputError(
@@ -245,13 +291,47 @@ def load_experiment(path: str | Path) -> Experiment:
             key=sorted(overlap)[0],
             allowed="each parameter in one place",
         )
-    names_g = list(grid)
     points = tuple(
-        {**dict(zip(names_g, combo, strict=True)), **s}
-        for combo in itertools.product(*(grid[n] for n in names_g))
+        {**dict(zip(grid, combo, strict=True)), **s}
+        for combo in itertools.product(*grid.values())
         for s in sampled
     )
-    total = len(points) * replicates * len(resolved)
+    exp = Experiment(
+        name=meta.name or path.stem,
+        description=meta.description,
+        scenarios=tuple(resolved),
+        replicates=meta.replicates,
+        quarters=meta.quarters,
+        participants=meta.participants,
+        outputs=tuple(meta.outputs) if meta.outputs is not None else None,
+        common_random_numbers=meta.common_random_numbers,
+        fixed=fixed,
+        points=points,
+        path=src,
+    )
+    _check_every_run(exp, src)
+    return exp
+
+
+def _scenario(name: str, path: Path, src: str) -> str:
+    """A listed scenario, loaded to check it; a .toml path is read relative to the experiment file."""
+    ref = str(path.parent / name) if name.endswith(".toml") and not Path(name).is_absolute() else name
+    try:
+        scenarios.load(ref)
+    except InputError as exc:
+        problem = f"'{name}': {exc.problem}" if exc.key == name else str(exc)
+        raise InputError(
+            problem,
+            source=src,
+            key="experiment.scenarios",
+            allowed=f"{', '.join(scenarios.available())}, or scenario .toml paths",
+        ) from None
+    return ref
+
+
+def _check_every_run(exp: Experiment, src: str | None) -> None:
+    """Every run's full parameter set must be valid, and the batch not absurdly large, before anything runs."""
+    total = len(exp.points) * exp.replicates * len(exp.scenarios)
     if total > MAX_RUNS:
         raise InputError(
             f"{total:,} runs is too many",
@@ -259,98 +339,29 @@ def load_experiment(path: str | Path) -> Experiment:
             key="experiment.replicates",
             allowed=f"at most {MAX_RUNS:,} runs (scenarios x points x replicates)",
         )
-    if participants is not None:
-        fixed_check = {**fixed, "n_participants": participants}
-    else:
-        fixed_check = fixed
-    # every run's full parameter set must be valid before anything runs
-    for ref in resolved:
+    size = {"n_participants": exp.participants} if exp.participants is not None else {}
+    for ref in exp.scenarios:
         spec = scenarios.load(ref)
-        for point in points:
+        for point in exp.points:
             try:
-                spec.parameters({**fixed_check, **point})
+                spec.parameters({**exp.fixed, **size, **point})
             except InputError as exc:
-                raise exc.with_source(src) from None
-    return Experiment(
-        name=name.strip(),
-        description=description,
-        scenarios=tuple(resolved),
-        replicates=replicates,
-        quarters=quarters,
-        participants=participants,
-        outputs=outputs,
-        common_random_numbers=crn,
-        fixed=fixed,
-        points=points,
-        path=src,
-    )
+                raise exc.with_source(src) if src else exc from None
 
 
-def _validated(values: dict, src: str, section: str) -> dict[str, Any]:
-    out = {}
-    for key, value in values.items():
-        try:
-            out[key] = P.get(key).check(value)
-        except InputError as exc:
-            raise InputError(exc.problem, source=src, key=f"{section}.{key}", allowed=exc.allowed) from None
-    return out
-
-
-def _grid(values: dict, src: str) -> dict[str, list]:
-    out = {}
-    for key, vals in values.items():
-        if not isinstance(vals, list) or not vals:
-            raise InputError(
-                f"expected a non-empty list of values, got {vals!r}",
-                source=src,
-                key=f"grid.{key}",
-                allowed=f"a list, each {P.get(key, src).allowed}"
-                if key in P.PARAMETERS
-                else "see `crypto401k params`",
-            )
-        out[key] = [_validated({key: v}, src, "grid")[key] for v in vals]
-        if len(set(map(repr, out[key]))) != len(out[key]):
-            raise InputError(
-                "a value is listed twice", source=src, key=f"grid.{key}", allowed="distinct values"
-            )
-    return out
-
-
-def _sample(sec: dict, src: str) -> list[dict[str, Any]]:
+def _sample(sec: Any, src: str) -> list[dict[str, Any]]:
     """The sampled design points: LHS or scrambled Sobol over the (declared or given) ranges."""
     from scipy.stats import qmc
 
-    method = sec.get("method", "lhs")
-    if method not in METHODS:
+    if sec.method == "sobol" and sec.points & (sec.points - 1):
         raise InputError(
-            f"unknown sampling method {method!r}", source=src, key="sample.method", allowed=", ".join(METHODS)
-        )
-    points = _check_int(sec.get("points"), "sample.points", 1, MAX_POINTS, src) if "points" in sec else None
-    if points is None:
-        raise InputError(
-            "missing", source=src, key="sample.points", allowed=f"an integer from 1 to {MAX_POINTS}"
-        )
-    if method == "sobol" and points & (points - 1):
-        raise InputError(
-            f"{points} is not a power of 2 (Sobol balance needs one)",
+            f"{sec.points} is not a power of 2 (Sobol balance needs one)",
             source=src,
             key="sample.points",
             allowed="a power of 2: 2, 4, 8, 16, ...",
         )
-    seed = sec.get("seed", 0)
-    _check_int(seed, "sample.seed", 0, 2**63 - 1, src)
-    listed = sec.get("parameters", [])
-    if not isinstance(listed, list) or not all(isinstance(n, str) for n in listed):
-        raise InputError(
-            f"expected a list of parameter names, got {listed!r}",
-            source=src,
-            key="sample.parameters",
-            allowed="declared numeric parameter names",
-        )
-    ranges = sec.get("ranges", {})
-    if not isinstance(ranges, dict):
-        raise InputError("must be a table of name = [low, high]", source=src, key="sample.ranges")
-    names = list(dict.fromkeys([*listed, *ranges]))
+    ranges = sec.ranges.model_dump(exclude_unset=True)
+    names = list(dict.fromkeys([*sec.parameters, *ranges]))
     if not names:
         raise InputError(
             "no parameters to sample",
@@ -376,39 +387,20 @@ def _sample(sec: dict, src: str) -> list[dict[str, Any]]:
                 key=f"sample.{n}",
                 allowed=f"list it in [grid]: {n} = [true, false]",
             )
-        if n in ranges:
-            rng_ = ranges[n]
-            if (
-                not isinstance(rng_, list)
-                or len(rng_) != 2
-                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in rng_)
-            ):
-                raise InputError(
-                    f"expected [low, high], got {rng_!r}",
-                    source=src,
-                    key=f"sample.ranges.{n}",
-                    allowed=f"two numbers within {p.allowed}",
-                )
-            lo, hi = (_validated({n: v}, src, "sample.ranges")[n] for v in rng_)
-            if not lo < hi:
-                raise InputError(
-                    f"low {lo} is not below high {hi}",
-                    source=src,
-                    key=f"sample.ranges.{n}",
-                    allowed=f"low < high, within {p.allowed}",
-                )
-        else:
-            lo, hi = p.low, p.high
+        lo, hi = ranges.get(n, (p.low, p.high))
+        if not lo < hi:
+            raise InputError(
+                f"low {lo} is not below high {hi}",
+                source=src,
+                key=f"sample.ranges.{n}",
+                allowed=f"low < high, within {p.allowed}",
+            )
         bounds.append((p, float(lo), float(hi)))
+    rng = np.random.default_rng(sec.seed)
     d = len(bounds)
-    sampler = (
-        qmc.LatinHypercube(d, rng=np.random.default_rng(seed))
-        if method == "lhs"
-        else qmc.Sobol(d, scramble=True, rng=np.random.default_rng(seed))
-    )
-    unit = sampler.random(points)
+    sampler = qmc.LatinHypercube(d, rng=rng) if sec.method == "lhs" else qmc.Sobol(d, scramble=True, rng=rng)
     out = []
-    for row in unit:
+    for row in sampler.random(sec.points):
         point = {}
         for (p, lo, hi), u in zip(bounds, row, strict=True):
             v = lo + u * (hi - lo)

@@ -7,6 +7,11 @@ the number of runs (unlike mesa.batch_run, which returns every result in one lis
 
 A run that raises is recorded in the catalogue with its error and settings; the batch goes
 on. Failed runs are tried again when the same batch is run again.
+
+Stopping: local worker processes ignore Ctrl-C (the terminal sends it to the whole process
+group, and `uv run` forwards it once more) and die with their parent; on an interrupt the
+runner writes the runs already finished, kills the workers and re-raises at once, instead of
+waiting for the runs in flight.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import functools
 import hashlib
 import multiprocessing
 import os
+import signal
 import socket
 import time
 import traceback
@@ -31,6 +37,7 @@ from experiments.batch.spec import RunSpec
 from model.errors import InputError
 
 GROUP_SIZE = 16  # runs per results file at most
+DASK_CONNECT_TIMEOUT = "20s"  # how long to try reaching a --dask scheduler before giving up
 FLUSH_SECONDS = 2.0  # a finished run waits at most this long before it is written
 
 
@@ -157,24 +164,46 @@ class _InProcess:
         self.queue.clear()
 
 
+def _worker_init() -> None:
+    """In each local worker: ignore Ctrl-C (the parent decides) and die when the parent dies."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:  # Linux: SIGKILL this worker when its parent process ends, however it ends
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):
+        pass
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 class _LocalPool:
     """A local process pool ('spawn' start: no state copied from the parent, as in mesa)."""
 
     def __init__(self, workers: int):
         self.name = f"process pool ({workers} workers)"
         self.pool = cf.ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init
         )
 
     def submit(self, spec: RunSpec) -> Any:
-        return self.pool.submit(_run_safely, spec)
+        # Workers are started by submit. SIGINT is blocked meanwhile, so a new worker starts with
+        # it blocked (the mask is inherited) until _worker_init ignores it: a Ctrl-C during its
+        # start-up cannot print a traceback. A Ctrl-C that arrives meanwhile is delivered after.
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            return self.pool.submit(_run_safely, spec)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
     def wait(self, handles: list, timeout: float) -> list[tuple[Any, tuple]]:
         done, _ = cf.wait(handles, timeout=timeout, return_when=cf.FIRST_COMPLETED)
         return [(h, h.result()) for h in done]
 
     def close(self, cancel: bool = False) -> None:
-        self.pool.shutdown(wait=not cancel, cancel_futures=cancel)
+        if cancel:  # stop now: the runs in flight are lost anyway and would only delay the exit
+            for proc in list((getattr(self.pool, "_processes", None) or {}).values()):
+                proc.kill()
+        self.pool.shutdown(wait=True, cancel_futures=cancel)
 
 
 class _Dask:
@@ -184,7 +213,7 @@ class _Dask:
         from distributed import Client
 
         try:
-            self.client = Client(address, timeout="20s")
+            self.client = Client(address, timeout=DASK_CONNECT_TIMEOUT)
         except (OSError, TimeoutError, ValueError) as exc:
             raise InputError(
                 f"cannot reach the Dask scheduler ({exc})",
@@ -240,70 +269,77 @@ def run_batch(
         if spec.run_id in seen:
             raise InputError("run id appears twice in the batch", key=spec.run_id)
         seen.add(spec.run_id)
-    root = store.prepare(out_dir)
+    # The engine first: an unreachable Dask scheduler is reported before any folder is created.
+    engine = _engine(workers, dask_address)
+    try:
+        root = store.prepare(out_dir)
+        with store.StoreLock(root):
+            summary = _run(runs, root, engine, workers, dask_address, progress, t0)
+    except BaseException:
+        engine.close(cancel=True)
+        raise
+    engine.close()
+    return summary
+
+
+def _run(runs, root, engine, workers, dask_address, progress, t0) -> BatchSummary:
+    """run_batch's work in a prepared, locked store folder."""
     summary = BatchSummary(out_dir=root, planned=len(runs))
-    with store.StoreLock(root):
-        state = store.scan(root, repair=True)
-        _check_same_settings(runs, state.completed, root)
-        todo = deque(s for s in runs if s.run_id not in state.completed)
-        summary.skipped = len(runs) - len(todo)
-        summary.redone = len(set(state.damaged_runs) & {s.run_id for s in todo})
-        if not todo:
-            summary.elapsed_s = time.time() - t0
-            return summary
-        writer = store.StoreWriter(root)
-        engine = _engine(workers, dask_address)
-        window = max(2, 2 * (workers or len(os.sched_getaffinity(0))))
-        if dask_address:
-            window = max(window, 2 * len(engine.client.scheduler_info().get("workers", {})) or 4)
-        bar = _Bar(len(runs), summary.skipped, engine.name, progress)
-        inflight: dict[Any, RunSpec] = {}
-        buffer: list[tuple[pd.DataFrame, dict]] = []
-        first_buffered = 0.0
+    state = store.scan(root, repair=True)
+    _check_same_settings(runs, state.completed, root)
+    todo = deque(s for s in runs if s.run_id not in state.completed)
+    summary.skipped = len(runs) - len(todo)
+    summary.redone = len(set(state.damaged_runs) & {s.run_id for s in todo})
+    if not todo:
+        summary.elapsed_s = time.time() - t0
+        return summary
+    writer = store.StoreWriter(root)
+    window = max(2, 2 * (workers or len(os.sched_getaffinity(0))))
+    if dask_address:
+        window = max(window, 2 * len(engine.client.scheduler_info().get("workers", {})) or 4)
+    bar = _Bar(len(runs), summary.skipped, engine.name, progress)
+    inflight: dict[Any, RunSpec] = {}
+    buffer: list[tuple[pd.DataFrame, dict]] = []
+    first_buffered = 0.0
 
-        def flush() -> None:
-            nonlocal buffer
-            if buffer:
-                writer.write_group([f for f, _ in buffer], [r for _, r in buffer])
-                summary.completed += len(buffer)
-                bar.update(done=len(buffer))
-                buffer = []
+    def flush() -> None:
+        nonlocal buffer
+        if buffer:
+            writer.write_group([f for f, _ in buffer], [r for _, r in buffer])
+            summary.completed += len(buffer)
+            bar.update(done=len(buffer))
+            buffer = []
 
-        interrupted = False
-        try:
-            while todo or inflight:
-                while todo and len(inflight) < window:
-                    spec = todo.popleft()
-                    inflight[engine.submit(spec)] = spec
-                for handle, outcome in engine.wait(list(inflight), FLUSH_SECONDS):
-                    spec = inflight.pop(handle)
-                    frame, record = outcome
-                    if record["status"] == "ok":
-                        if not buffer:
-                            first_buffered = time.time()
-                        buffer.append((frame, record))
-                    else:
-                        writer.write_failure(record)
-                        summary.failed += 1
-                        summary.failures.append((spec.run_id, record["error"]))
-                        bar.update(failed=1)
-                if buffer and (
-                    len(buffer) >= GROUP_SIZE or not inflight or time.time() - first_buffered >= FLUSH_SECONDS
-                ):
-                    flush()
-        except KeyboardInterrupt:
-            interrupted = True
-            raise
-        except Exception as exc:
-            # An engine-level failure (e.g. a dead worker process): record the runs in flight.
-            for spec in inflight.values():
-                writer.write_failure(_failure_record(spec, f"{type(exc).__name__}: {exc}"))
-            raise
-        finally:
-            flush()
-            engine.close(cancel=interrupted)
-            bar.close()
-            summary.elapsed_s = time.time() - t0
+    try:
+        while todo or inflight:
+            while todo and len(inflight) < window:
+                spec = todo.popleft()
+                inflight[engine.submit(spec)] = spec
+            for handle, outcome in engine.wait(list(inflight), FLUSH_SECONDS):
+                spec = inflight.pop(handle)
+                frame, record = outcome
+                if record["status"] == "ok":
+                    if not buffer:
+                        first_buffered = time.time()
+                    buffer.append((frame, record))
+                else:
+                    writer.write_failure(record)
+                    summary.failed += 1
+                    summary.failures.append((spec.run_id, record["error"]))
+                    bar.update(failed=1)
+            if buffer and (
+                len(buffer) >= GROUP_SIZE or not inflight or time.time() - first_buffered >= FLUSH_SECONDS
+            ):
+                flush()
+    except Exception as exc:
+        # An engine-level failure (e.g. a dead worker process): record the runs in flight.
+        for spec in inflight.values():
+            writer.write_failure(_failure_record(spec, f"{type(exc).__name__}: {exc}"))
+        raise
+    finally:
+        flush()  # what finished is kept, also on an interrupt (run_batch then stops the workers)
+        bar.close()
+        summary.elapsed_s = time.time() - t0
     return summary
 
 
@@ -336,11 +372,13 @@ class _Bar:
     """A rich progress bar on stderr: done, failed, remaining and the time left."""
 
     def __init__(self, total: int, skipped: int, engine: str, show: bool):
-        self.show = show
-        self.total, self.done, self.failed = total, skipped, 0
-        if not show:
-            return
         from rich.console import Console
+
+        console = Console(stderr=True)
+        self.show = show and console.is_terminal  # a bar only where someone watches it
+        self.total, self.done, self.failed = total, skipped, 0
+        if not self.show:
+            return
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -359,7 +397,9 @@ class _Bar:
             TimeElapsedColumn(),
             TextColumn("ETA"),
             TimeRemainingColumn(),
-            console=Console(stderr=True),
+            console=console,
+            refresh_per_second=4,
+            transient=True,  # the summary line replaces it (and an interrupt leaves one line)
         )
         self.progress.start()
         self.task = self.progress.add_task(

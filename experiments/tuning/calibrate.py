@@ -115,6 +115,14 @@ def open_study(out: Path, sampler: optuna.samplers.BaseSampler | None = None) ->
     )
 
 
+def stored_fingerprint(out: Path) -> str | None:
+    """The fingerprint of the study stored in `out` (None: no study there yet)."""
+    if not (Path(out) / JOURNAL).is_file():
+        return None
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return open_study(Path(out)).user_attrs.get("fingerprint")
+
+
 def completed(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
     """The study's completed trials."""
     return study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))

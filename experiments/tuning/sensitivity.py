@@ -31,15 +31,28 @@ CONF_LEVEL = 0.95
 RESAMPLES = 1000
 
 
-def sample(method: str, dims: list[Dimension], n: int, seed: int) -> np.ndarray:
-    """The design: Morris trajectories (n*(k+1) rows) or Saltelli/Sobol points (n*(k+2) rows)."""
-    problem = salib_problem(dims)
-    if method == "morris":
-        return morris_sample.sample(problem, n, num_levels=MORRIS_LEVELS, seed=seed)
-    if n & (n - 1):
+def check_design(method: str, dims: list[Dimension], n: int) -> None:
+    """Refuse a design SALib cannot analyse (before any run): a method, size or parameter count."""
+    if method not in METHODS:
+        raise InputError(f"unknown method {method!r}", key="--method", allowed=", ".join(METHODS))
+    if len(dims) < 2:
+        raise InputError(
+            "needs at least two parameters", key="--params", allowed="two or more parameter names"
+        )
+    if n < 2:
+        raise InputError(f"{n} is too few", key="--samples", allowed="an integer of at least 2")
+    if method == "sobol" and n & (n - 1):
         raise InputError(
             f"{n} is not a power of 2", key="--samples", allowed="a power of 2 for Sobol (e.g. 32, 64, 128)"
         )
+
+
+def sample(method: str, dims: list[Dimension], n: int, seed: int) -> np.ndarray:
+    """The design: Morris trajectories (n*(k+1) rows) or Saltelli/Sobol points (n*(k+2) rows)."""
+    check_design(method, dims, n)
+    problem = salib_problem(dims)
+    if method == "morris":
+        return morris_sample.sample(problem, n, num_levels=MORRIS_LEVELS, seed=seed)
     return sobol_sample.sample(problem, n, calc_second_order=False, seed=seed)
 
 
@@ -85,6 +98,28 @@ def analyze(method: str, dims: list[Dimension], x: np.ndarray, y: np.ndarray, se
     return table
 
 
+def reliability_warning(method: str, indices: pd.DataFrame, n: int) -> str | None:
+    """A warning when Sobol indices are too noisy to read: an index outside 0-1 beyond its
+    noise, or a 95% half-width above 0.25 (both mean the sample is too small); None otherwise."""
+    if method != "sobol" or indices.empty:
+        return None
+    values = indices.melt(id_vars="parameter", value_vars=["S1", "ST"], var_name="index")
+    outside = values[(values["value"] > 1.1) | (values["value"] < -0.1)]
+    widest = float(indices[["S1_conf", "ST_conf"]].max().max())
+    if outside.empty and widest <= 0.25:
+        return None
+    worst = outside.loc[outside["value"].sub(0.5).abs().idxmax()] if not outside.empty else None
+    what = (
+        f"{worst['index']} of {worst['parameter']} is {worst['value']:.2f}, outside 0-1"
+        if worst is not None
+        else f"95% half-widths reach {widest:.2f}"
+    )
+    return (
+        f"the Sobol sample is too small for these indices ({what}; --samples {n});"
+        f" rerun with --samples {4 * n} or more, or read only the ranking"
+    )
+
+
 def group_size(method: str, k: int) -> int:
     """Rows per Morris trajectory (k+1) or per Saltelli block without second order (k+2)."""
     return k + 1 if method == "morris" else k + 2
@@ -100,14 +135,6 @@ def run_sensitivity(
     a whole, which keeps the estimators valid. Returns the design X and outcomes Y that were
     analysed, the ranked indices table and the number of groups dropped.
     """
-    if method not in METHODS:
-        raise InputError(f"unknown method {method!r}", key="--method", allowed=", ".join(METHODS))
-    if len(dims) < 2:
-        raise InputError(
-            "needs at least two parameters", key="--params", allowed="two or more parameter names"
-        )
-    if n < 2:
-        raise InputError(f"{n} is too few", key="--samples", allowed="an integer of at least 2")
     x = sample(method, dims, n, seed)
     y = np.asarray(evaluate(x), float)
     size = group_size(method, len(dims))

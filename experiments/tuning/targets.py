@@ -12,19 +12,21 @@ A target file is TOML with one `[[target]]` table per target::
     source = "Mitchell et al. (2006): ..."    # required: where the observed value comes from
 
 `kind = "upper"` means the statistic should not exceed `observed` (no error below it);
-`"lower"` the reverse. Every problem is reported as an InputError naming the file, the target
-and the key, before any model runs.
+`"lower"` the reverse. The file is validated by a pydantic model; every problem is reported as
+an InputError naming the file, the target and the key, before any model runs.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from experiments.tuning import moments
-from model.errors import InputError, did_you_mean
-from model.scenarios import read_toml
+from model.errors import InputError
+from model.scenarios import read_toml, validate_file
 
 KINDS = ("point", "upper", "lower")
 REQUIRED = ("name", "statistic", "observed", "tolerance", "source")
@@ -58,114 +60,96 @@ class Target:
         return diff
 
 
-def _short(value) -> str:
-    """A value as a user reads it in a one-line message (huge numbers abbreviated)."""
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+@functools.cache
+def file_model() -> type:
+    """The pydantic model of a target file: one or more [[target]] tables."""
+    from typing import Annotated, ClassVar, Literal
 
+    from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, StringConstraints
 
-def _number(value, src: str, key: str, *, positive: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InputError(
-            f"expected a number, got {_short(value)}", source=src, key=key, allowed="a finite number"
+    text = Annotated[StrictStr, StringConstraints(strip_whitespace=True, min_length=1)]
+
+    def number(default: Any = ..., **kw: Any) -> Any:
+        finite = {
+            "float_type": "expected a number, got {input}",
+            "finite_number": "expected a finite number, got {input}",
+        }
+        problems = {**finite, **kw.pop("problems", {})}
+        return Field(
+            default,
+            strict=True,
+            allow_inf_nan=False,
+            description=kw.pop("description", "a finite number"),
+            json_schema_extra={"problems": problems},
+            **kw,
         )
-    try:
-        finite = math.isfinite(value)
-    except OverflowError:  # a huge TOML integer
-        finite = False
-    if not finite:
-        raise InputError(
-            f"expected a finite number, got {_short(value)}", source=src, key=key, allowed="a finite number"
+
+    class Entry(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        UNKNOWN: ClassVar[str] = "unknown key"
+        ALLOWED_KEYS: ClassVar[str] = ", ".join(KEYS)
+        name: text = Field(description='a quoted name such as "inertia"')
+        statistic: Annotated[Any, AfterValidator(lambda v: moments.parse(v))] = Field(
+            description="an output name, optionally @QUARTER or @Q1:Q2"
         )
-    if positive and value <= 0:
-        raise InputError(f"must be above 0, got {value!r}", source=src, key=key, allowed="a number > 0")
-    if value < 0 and key.endswith(".weight"):
-        raise InputError(f"must not be negative, got {value!r}", source=src, key=key, allowed="a number >= 0")
-    return float(value)
+        observed: float = number()
+        tolerance: float = number(
+            gt=0, description="a number > 0", problems={"greater_than": "must be above 0, got {input}"}
+        )
+        source: text = Field(
+            description="a non-empty string",
+            json_schema_extra={
+                "problems": {"string_too_short": "must name where the observed value comes from"}
+            },
+        )
+        weight: float = number(
+            1.0,
+            ge=0,
+            description="a number >= 0",
+            problems={"greater_than_equal": "must not be negative, got {input}"},
+        )
+        kind: Literal[KINDS] = Field(
+            "point",
+            description=", ".join(KINDS),
+            json_schema_extra={"problems": {"literal_error": "unknown kind {input}"}},
+        )
+
+    class TargetFile(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        target: list[Entry] = Field(
+            min_length=1,
+            description="one or more [[target]] tables with " + ", ".join(REQUIRED),
+            json_schema_extra={"problems": {"missing": "no targets", "too_short": "no targets"}},
+        )
+
+    return TargetFile
 
 
 def parse_targets(data: dict, src: str) -> list[Target]:
     """Targets from a parsed TOML document (`src` names the file in messages)."""
-    extra = [k for k in data if k != "target"]
-    if extra:
-        raise InputError(
-            f"unknown section [{extra[0]}]{did_you_mean(extra[0], ['target'])}",
-            source=src,
-            key=extra[0],
-            allowed="[[target]] tables only",
-        )
-    tables = data.get("target")
-    if not isinstance(tables, list) or not tables:
-        raise InputError(
-            "no targets",
-            source=src,
-            key="target",
-            allowed="one or more [[target]] tables with " + ", ".join(REQUIRED),
-        )
-    out: list[Target] = []
+
+    def key(loc: tuple) -> str:
+        # a key inside a target is named after the target: 'inertia.tolerance'
+        if len(loc) < 2 or not isinstance(loc[1], int):
+            return ".".join(map(str, loc))
+        entry = data["target"][loc[1]]
+        name = entry.get("name") if isinstance(entry, dict) else None
+        label = name if isinstance(name, str) and name.strip() else f"target #{loc[1] + 1}"
+        return ".".join([label, *map(str, loc[2:])])
+
+    doc = validate_file(data, file_model(), src, "targets", key=key)
     seen: set[str] = set()
-    for i, t in enumerate(tables, start=1):
-        if not isinstance(t, dict):
-            raise InputError("must be a table", source=src, key=f"target #{i}")
-        label = t.get("name") if isinstance(t.get("name"), str) and t.get("name") else f"target #{i}"
-        for key in t:
-            if key not in KEYS:
-                raise InputError(
-                    f"unknown key{did_you_mean(key, KEYS)}",
-                    source=src,
-                    key=f"{label}.{key}",
-                    allowed=", ".join(KEYS),
-                )
-        for key in REQUIRED:
-            if key not in t:
-                raise InputError(
-                    "missing",
-                    source=src,
-                    key=f"{label}.{key}",
-                    allowed="every target needs " + ", ".join(REQUIRED),
-                )
-        name = t["name"]
-        if not isinstance(name, str) or not name.strip():
+    for t in doc.target:
+        if t.name in seen:
             raise InputError(
-                "must be a non-empty string",
-                source=src,
-                key=f"{label}.name",
-                allowed='a quoted name such as "inertia"',
+                "duplicate target name", source=src, key=f"{t.name}.name", allowed="each target name once"
             )
-        if name in seen:
-            raise InputError(
-                "duplicate target name", source=src, key=f"{name}.name", allowed="each target name once"
-            )
-        seen.add(name)
-        source = t["source"]
-        if not isinstance(source, str) or not source.strip():
-            raise InputError(
-                "must name where the observed value comes from",
-                source=src,
-                key=f"{name}.source",
-                allowed="a non-empty string",
-            )
-        kind = t.get("kind", "point")
-        if kind not in KINDS:
-            raise InputError(
-                f"unknown kind {kind!r}", source=src, key=f"{name}.kind", allowed=", ".join(KINDS)
-            )
-        out.append(
-            Target(
-                name=name,
-                statistic=moments.parse(t["statistic"], source=src, key=f"{name}.statistic"),
-                observed=_number(t["observed"], src, f"{name}.observed"),
-                tolerance=_number(t["tolerance"], src, f"{name}.tolerance", positive=True),
-                source=source.strip(),
-                weight=_number(t.get("weight", 1.0), src, f"{name}.weight"),
-                kind=kind,
-            )
-        )
-    if sum(t.weight for t in out) <= 0:
+        seen.add(t.name)
+    if sum(t.weight for t in doc.target) <= 0:
         raise InputError(
             "all weights are zero", source=src, key="weight", allowed="at least one target with weight > 0"
         )
-    return out
+    return [Target(**dict(t)) for t in doc.target]
 
 
 def load_targets(path: str | Path) -> list[Target]:

@@ -6,12 +6,13 @@ A scenario file has three sections::
     [parameters]          # any declared parameter (see model/parameters.py)
     [run]                 # optional: quarters
 
-Everything is validated before a model is built; errors name the file, the key and what is
-allowed.
+Everything is validated (by a pydantic model whose [parameters] fields are generated from the
+declaration) before a model is built; errors name the file, the key and what is allowed.
 """
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,10 +20,9 @@ from typing import Any
 
 from model import parameters as P
 from model.calendar import DEFAULT_QUARTERS
-from model.errors import InputError, did_you_mean
+from model.errors import InputError, did_you_mean, from_validation
 
 SCENARIO_DIR = Path(__file__).resolve().parent  # the shipped scenario files sit beside this loader
-SECTIONS = {"scenario": {"name", "description", "extends"}, "parameters": None, "run": {"quarters"}}
 MAX_QUARTERS = 400
 
 
@@ -40,7 +40,7 @@ class Scenario:
         """The full parameter set: defaults, then this scenario, then `extra` overrides."""
         out = P.resolve(self.overrides, self.path)
         out.update(P.validate(extra or {}))
-        return P.check_consistent(out, self.path)
+        return P.check_consistent(out, self.path if not extra else None)
 
 
 def available() -> list[str]:
@@ -72,59 +72,104 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise InputError("not valid TOML: values nested too deeply", source=str(path)) from None
 
 
-def check_sections(data: dict[str, Any], allowed: dict[str, set[str] | None], src: str) -> None:
-    """Refuse unknown sections, sections that are not tables, and unknown keys (None: any key)."""
-    for section, value in data.items():
-        if section not in allowed:
-            raise InputError(
-                f"unknown section [{section}]{did_you_mean(section, allowed)}",
-                source=src,
-                key=section,
-                allowed=", ".join(f"[{s}]" for s in allowed),
-            )
-        if not isinstance(value, dict):
-            raise InputError(
-                "must be a table",
-                source=src,
-                key=section,
-                allowed=f"a [{section}] header followed by key = value lines",
-            )
-        keys = allowed[section]
-        if keys is not None:
-            for key in value:
-                if key not in keys:
-                    raise InputError(
-                        f"unknown key in [{section}]{did_you_mean(key, keys)}",
-                        source=src,
-                        key=f"{section}.{key}",
-                        allowed=", ".join(sorted(keys)),
-                    )
+# What each kind of input file holds, to tell a user who passes one where another belongs.
+FILE_KINDS = {
+    "scenario": (
+        {"scenario", "run"},
+        "a scenario file: run it with `crypto401k run --scenario FILE`, or list it in an experiment's scenarios",
+    ),
+    "experiment": (
+        {"experiment", "grid", "sample"},
+        "an experiment file: run it with `crypto401k batch FILE --out DIR`",
+    ),
+    "targets": ({"target"}, "a calibration target file: use it with `crypto401k calibrate FILE --out DIR`"),
+}
+
+
+def other_kind_hint(data: dict[str, Any], expected: str) -> str:
+    """'; this looks like <another kind of file>: <how to use it>', or '' when it does not."""
+    for kind, (sections, usage) in FILE_KINDS.items():
+        if kind != expected and sections & set(data):
+            return f"; this looks like {usage}"
+    return ""
+
+
+def validate_file(data: Any, model: type, src: str, kind: str, key=None) -> Any:
+    """`data` (a parsed TOML file) validated by the pydantic `model`, or a one-line InputError.
+
+    An unknown section says which other kind of file it looks like, if any.
+    """
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = from_validation(exc, model, source=src, key=key)
+    if err.problem.startswith("unknown section"):
+        err = InputError(
+            err.problem + other_kind_hint(data, kind), source=src, key=err.key, allowed=err.allowed
+        )
+    raise err
+
+
+@functools.cache
+def file_model() -> type:
+    """The pydantic model of a scenario file: [scenario], [parameters] and [run]."""
+    from typing import Annotated, ClassVar
+
+    from pydantic import BaseModel, ConfigDict, Field, StrictStr
+
+    text = Field(default=None, description="a quoted string")
+
+    class Meta(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        UNKNOWN: ClassVar[str] = "unknown key in [scenario]"
+        name: StrictStr = text
+        description: StrictStr = text
+        extends: StrictStr = text
+
+    class Run(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        UNKNOWN: ClassVar[str] = "unknown key in [run]"
+        quarters: Annotated[int, Field(ge=1, le=MAX_QUARTERS, strict=True)] = Field(
+            default=None, description=f"an integer from 1 to {MAX_QUARTERS}"
+        )
+
+    Parameters = P.section_model()
+
+    class ScenarioFile(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        scenario: Meta = Meta()
+        parameters: Parameters = Parameters()
+        run: Run = Run()
+
+    return ScenarioFile
 
 
 def load(name_or_path: str | Path, _seen: tuple[Path, ...] = ()) -> Scenario:
-    """The scenario called `name_or_path` (a shipped name or a TOML file path), validated."""
+    """The scenario called `name_or_path` (a shipped name or a TOML file path), validated.
+
+    A file may extend another scenario by name or by path; a relative path is read from the
+    extending file's own folder.
+    """
     path = _locate(name_or_path)
-    data = read_toml(path)
     src = str(path)
-    check_sections(data, SECTIONS, src)
-    meta = data.get("scenario", {})
-    for key in ("name", "description", "extends"):
-        if key in meta and not isinstance(meta[key], str):
-            raise InputError(
-                f"must be a string, got {meta[key]!r}",
-                source=src,
-                key=f"scenario.{key}",
-                allowed="a quoted string",
-            )
-    name = meta.get("name", path.stem)
+    doc = validate_file(
+        read_toml(path),
+        file_model(),
+        src,
+        "scenario",
+        key=lambda loc: str(loc[-1]) if loc[0] == "parameters" else ".".join(map(str, loc)),
+    )
+    meta = doc.scenario
     overrides: dict[str, Any] = {}
     quarters = DEFAULT_QUARTERS
-    if "extends" in meta:
+    if meta.extends is not None:
         try:
-            parent_path = _locate(meta["extends"])
+            parent_path = _locate(meta.extends, relative_to=path.parent)
         except InputError as exc:  # attribute it to the file that names the parent
             raise InputError(
-                f"{meta['extends']!r}: {exc.problem}", source=src, key="scenario.extends", allowed=exc.allowed
+                f"{meta.extends!r}: {exc.problem}", source=src, key="scenario.extends", allowed=exc.allowed
             ) from None
         # Loops are found by file, not by name: a user file may share a shipped scenario's name.
         chain = _seen + (path.resolve(),)
@@ -138,31 +183,28 @@ def load(name_or_path: str | Path, _seen: tuple[Path, ...] = ()) -> Scenario:
         parent = load(parent_path, chain)
         overrides.update(parent.overrides)
         quarters = parent.quarters
-    overrides.update(P.validate(data.get("parameters", {}), src))
-    run = data.get("run", {})
-    if "quarters" in run:
-        q = run["quarters"]
-        if isinstance(q, bool) or not isinstance(q, int) or not 1 <= q <= MAX_QUARTERS:
-            raise InputError(
-                f"expected an integer number of quarters, got {q!r}",
-                source=src,
-                key="run.quarters",
-                allowed=f"an integer from 1 to {MAX_QUARTERS}",
-            )
-        quarters = q
+    overrides.update(doc.parameters.model_dump(exclude_unset=True))
+    if doc.run.quarters is not None:
+        quarters = doc.run.quarters
     return Scenario(
-        name=name, description=meta.get("description", ""), overrides=overrides, quarters=quarters, path=src
+        name=meta.name if meta.name is not None else path.stem,
+        description=meta.description or "",
+        overrides=overrides,
+        quarters=quarters,
+        path=src,
     )
 
 
-def _locate(name_or_path: str | Path) -> Path:
+def _locate(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
     text = str(name_or_path)
     if text.endswith(".toml") or "/" in text or "\\" in text:
         path = Path(text)
+        if relative_to is not None and not path.is_absolute():
+            path = relative_to / path
         if not path.is_file():
             raise InputError(
                 "scenario file not found",
-                source=text,
+                source=str(path),
                 allowed="a shipped scenario name or an existing .toml file",
             )
         return path

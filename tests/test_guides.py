@@ -1,0 +1,216 @@
+"""The guides run as written: every `uv run crypto401k ...` command in a fenced block of README.md
+and docs/guide/*.md, and every TOML example there, at tiny sizes.
+
+Commands are found anew on every run, so a block added to a guide is tested without touching
+this file. Each document's commands run in order in one fresh folder (a later command may read
+what an earlier one wrote), with copies of the repository's input files, through the real entry
+point in this process. Sizes are shrunk by replacing or adding options (`TINY`), never by
+editing the command otherwise; a command that shows its output (`$ uv run crypto401k ...` and
+the lines below it) must print that output. Commands that serve until stopped or rewrite
+tracked files are parsed against the command line's options but not run (`PARSE_ONLY`).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from toml_fuzz import invoke
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs" / "guide").glob("*.md"))]
+
+# Options replaced (or added) to make each command tiny; "--set" maps parameter -> value.
+# A flag maps to None. Outcome quarters are kept (a statistic at quarter 12 needs 12 quarters).
+_SMALL = {"--participants": "300", "--set": {"n_employers": "20"}}
+TINY: dict[str, dict] = {
+    "run": {**_SMALL, "--quarters": "4"},
+    "batch": {**_SMALL, "--replicates": "1", "--quarters": "4", "--workers": "1", "--no-progress": None},
+    "sensitivity": {**_SMALL, "--samples": "2", "--seeds": "1", "--workers": "1"},
+    "calibrate": {**_SMALL, "--trials": "2", "--seeds": "1", "--workers": "1"},
+    "validate": {"--quick": None},
+}
+PARSE_ONLY = {
+    "viz": "serves until stopped (tests/test_app_browser.py runs the real server)",
+    "docs": "rewrites README.md and docs/ODD.md (tests/test_docs.py checks they are current)",
+}
+
+
+@dataclass
+class Command:
+    """One documented command: where it is, its arguments after `crypto401k`, shown output."""
+
+    doc: str
+    line: int
+    argv: list[str]
+    shown: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return f"{self.doc}:{self.line}: uv run crypto401k {shlex.join(self.argv)}"
+
+
+def fenced_blocks(path: Path) -> list[tuple[str, int, list[str]]]:
+    """(language, first line number, lines) of every fenced code block in a markdown file."""
+    out, lang, start, lines = [], None, 0, []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        fence = re.match(r"^\s*```(\w*)\s*$", line)
+        if fence and lang is None:
+            lang, start, lines = fence.group(1), number + 1, []
+        elif fence:
+            out.append((lang, start, lines))
+            lang = None
+        elif lang is not None:
+            lines.append(line)
+    return out
+
+
+def documented_commands(path: Path) -> list[Command]:
+    """Every `uv run crypto401k ...` in the file's fenced (non-TOML) blocks, in order."""
+    found: list[Command] = []
+    for lang, start, lines in fenced_blocks(path):
+        if lang == "toml":
+            continue
+        i = 0
+        while i < len(lines):
+            number, text = start + i, lines[i]
+            while text.rstrip().endswith("\\") and i + 1 < len(lines):  # continued lines
+                i += 1
+                text = text.rstrip()[:-1] + " " + lines[i]
+            i += 1
+            if "uv run crypto401k" not in text:
+                continue
+            transcript = text.startswith("$ ")
+            tokens = shlex.split(text[2:] if transcript else text, comments=True)
+            segments, current = [], []
+            for token in tokens:  # `a && b` or `a; b`
+                if token in ("&&", ";", "||"):
+                    segments.append(current)
+                    current = []
+                else:
+                    current.append(token)
+            segments.append(current)
+            for seg in segments:
+                if seg[:3] == ["uv", "run", "crypto401k"]:
+                    cmd = Command(path.relative_to(ROOT).as_posix(), number, seg[3:])
+                    if transcript:  # the output shown below it, up to the next prompt
+                        while i < len(lines) and not lines[i].startswith("$ "):
+                            cmd.shown.append(lines[i])
+                            i += 1
+                    found.append(cmd)
+    return found
+
+
+def shrink(argv: list[str]) -> list[str]:
+    """The command with the options of TINY[command] replaced or added."""
+    out = list(argv)
+    for option, value in TINY.get(argv[0], {}).items():
+        if option == "--set":
+            for name, v in value.items():
+                spots = [
+                    j for j in range(len(out) - 1) if out[j] == "--set" and out[j + 1].startswith(f"{name}=")
+                ]
+                if spots:
+                    out[spots[0] + 1] = f"{name}={v}"
+                else:
+                    out += ["--set", f"{name}={v}"]
+        elif value is None:
+            if option not in out:
+                out.append(option)
+        elif option in out:
+            out[out.index(option) + 1] = value
+        elif any(a.startswith(option + "=") for a in out):
+            out = [f"{option}={value}" if a.startswith(option + "=") else a for a in out]
+        else:
+            out += [option, value]
+    return out
+
+
+ALL = {doc.relative_to(ROOT).as_posix(): documented_commands(doc) for doc in DOCS}
+
+
+def test_the_guides_have_commands_and_the_parser_finds_them():
+    every = [c for cmds in ALL.values() for c in cmds]
+    assert len(every) >= 15
+    names = {c.argv[0] for c in every}
+    assert {"run", "batch", "results", "report", "sensitivity", "calibrate", "params", "viz"} <= names
+    assert any(c.shown for c in every)  # README's error transcript
+    # a continued line is one command
+    sobol = next(c for c in every if c.argv[:3] == ["sensitivity", "--method", "sobol"])
+    assert "--participants" in sobol.argv and "--samples" in sobol.argv
+
+
+def test_shrink_replaces_sizes_and_keeps_the_rest():
+    argv = ["sensitivity", "--outcome", "adoption_rate@12", "--samples", "32", "--set", "n_employers=500"]
+    small = shrink(argv)
+    assert small[:3] == argv[:3]
+    assert small[small.index("--samples") + 1] == "2" and "n_employers=20" in small
+    assert "n_employers=500" not in small and small.count("--samples") == 1
+
+
+def _workspace(tmp_path: Path) -> Path:
+    """A fresh folder with copies of the inputs the guides name (experiments, scenarios, docs)."""
+    for pattern in ("experiments/*.toml", "model/scenarios/*.toml", "docs/*.md"):
+        for src in ROOT.glob(pattern):
+            dest = tmp_path / src.relative_to(ROOT)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest)
+    return tmp_path
+
+
+def _parse_only(argv: list[str]) -> None:
+    """The arguments parse against the command's options (nothing runs)."""
+    import typer
+
+    from cli.main import app
+
+    group = typer.main.get_command(app)
+    command = group.get_command(None, argv[0])
+    assert command is not None, f"no command {argv[0]!r}"
+    command.make_context(argv[0], list(argv[1:]))
+
+
+@pytest.mark.parametrize("doc", [d for d, cmds in ALL.items() if cmds])
+def test_every_documented_command_runs(doc, tmp_path, monkeypatch):
+    monkeypatch.chdir(_workspace(tmp_path))
+    for cmd in ALL[doc]:
+        if cmd.argv[0] in PARSE_ONLY:
+            _parse_only(cmd.argv)
+            continue
+        result = invoke(shrink(cmd.argv))
+        said = " ".join((result.stdout + result.stderr).split())
+        assert "Traceback" not in said, f"{cmd}\n{result.stderr[-3000:]}"
+        if cmd.shown:
+            shown = " ".join(" ".join(cmd.shown).split())
+            assert shown in said, f"{cmd}: the guide shows\n{shown}\nbut it printed\n{said}"
+        else:
+            assert result.code == 0, f"{cmd} ended with exit {result.code}:\n{result.stderr[-3000:]}"
+
+
+TOML_BLOCKS = [
+    pytest.param(lines, id=f"{path.relative_to(ROOT).as_posix()}:{start}")
+    for path in DOCS
+    for lang, start, lines in fenced_blocks(path)
+    if lang == "toml"
+]
+
+
+@pytest.mark.parametrize("lines", TOML_BLOCKS)
+def test_every_documented_toml_example_loads(lines, tmp_path):
+    from experiments.batch.experiment_file import load_experiment
+    from experiments.tuning.targets import load_targets
+    from model import scenarios
+
+    text = textwrap.dedent("\n".join(lines)) + "\n"
+    path = tmp_path / "example.toml"
+    path.write_text(text)
+    if re.search(r"^\[experiment\]", text, re.M):
+        assert load_experiment(path).runs()
+    elif re.search(r"^\[\[target\]\]", text, re.M):
+        assert load_targets(path)
+    else:
+        assert scenarios.load(path).parameters()
