@@ -279,7 +279,7 @@ def test_run_output_names_seed_population_units_and_the_rescission(tmp_path, mon
     text = " ".join(result.stdout.split())
     assert "seed 7, 400 participants (1 agent = 175,000 people), 20 employers" in text
     assert "% of participants" in text and "US$" in text and "2025Q3 = 1" in text
-    assert "q15 2029Q2: rule rescinded (hostile administration rescinds the rule)" in text
+    assert "q15 2029Q2: rule rescinded (the administration rescinds the rule)" in text
     assert "$-" not in text and "-0.0" not in text
 
 
