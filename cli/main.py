@@ -15,7 +15,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from cli import batch, docs, tuning, validate, viz
+from cli import batch, discovery, docs, tuning, validate, viz
 from cli.console import check_out_dir, console, err_console, fail, print_error
 from model import parameters as P
 from model import scenarios
@@ -156,6 +156,7 @@ def list_scenarios() -> None:
 app.command("batch")(batch.batch)
 app.command("results")(batch.results)
 app.command("report")(batch.report)
+app.command("discover")(discovery.discover)
 app.command("sensitivity")(tuning.sensitivity)
 app.command("calibrate")(tuning.calibrate)
 app.command("docs")(docs.docs)
