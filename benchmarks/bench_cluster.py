@@ -110,7 +110,13 @@ def on_cluster(venv: Path, workers: int, a: argparse.Namespace, tmp: Path) -> di
             speed = timed_batch(
                 specs(a.runs, "speed", None, 40, None), tmp / f"speed-{workers}", dask_address=address
             )
-            res.update(speed_wall_s=speed["wall"], speed_model_s_per_run=speed["model_s"] / a.runs)
+            res.update(
+                speed_wall_s=speed["wall"],
+                speed_model_s_per_run=speed["model_s"] / a.runs,
+                # share of the workers' time spent in the model: 1 = no idle worker, no overhead
+                efficiency=speed["model_s"] / (workers * speed["wall"]),
+                load_after=os.getloadavg()[0],
+            )
     return res
 
 
@@ -143,13 +149,15 @@ def main() -> None:
         if a.runs:
             print(
                 f"dask, {r['workers']} worker(s): {a.runs} default runs in {r['speed_wall_s']:.1f} s"
-                f" ({r['speed_model_s_per_run']:.2f} s of model time per run)"
+                f" ({r['speed_model_s_per_run']:.2f} s of model time per run; workers busy in the model"
+                f" {r['efficiency']:.0%} of the time; load average after {r['load_after']:.1f})"
             )
     if a.runs:
         one, two = results[0]["speed_wall_s"], results[1]["speed_wall_s"]
         print(
             f"speed-up 1 -> 2 dask workers: {one / two:.2f}x; local pool of 2 processes: {local['wall']:.1f} s"
-            f" (dask 2 workers / local pool: {two / local['wall']:.2f})"
+            f" (dask 2 workers / local pool: {two / local['wall']:.2f});"
+            f" load average now {os.getloadavg()[0]:.1f}"
         )
     two = results[1]
     client_s = two["client_ms_per_run"] / 1000

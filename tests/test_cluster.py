@@ -47,7 +47,7 @@ name = "cluster_kill"
 scenarios = ["baseline"]
 replicates = 24
 quarters = 10
-participants = 8000
+participants = 6000
 
 [parameters]
 n_employers = 200

@@ -12,8 +12,9 @@ workers and checks it before any run is submitted:
    depend on. Any difference from the client refuses the batch with one line naming the
    worker and the mismatch, e.g. a worker that imported another version of the code for an
    earlier batch (Python cannot unload it: restart the workers).
-3. Tasks are sent as bytes that only a worker unpickles (`worker_code.trampoline`), so the
-   scheduler does not need the project either. Each finished run's record carries the code
+3. Tasks name the project function and carry the run's settings as plain values
+   (`worker_code.trampoline`): only a worker imports the project, so the scheduler does not
+   need it either. Each finished run's record carries the code
    version it ran with; a run from a worker with other code is recorded as failed (and
    retried by the next call) instead of being stored.
 
@@ -23,10 +24,10 @@ workers must then have the same version installed, which step 2 checks.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import os
-import pickle
 import platform
 import shutil
 import subprocess
@@ -151,6 +152,11 @@ def mismatches(mine: dict, theirs: dict[str, Any]) -> list[str]:
     return out
 
 
+def _ref(obj) -> str:
+    """'module:name' of a module-level function or class (what a worker imports)."""
+    return f"{obj.__module__}:{obj.__qualname__}"
+
+
 class DaskEngine:
     """A running dask.distributed scheduler at `address`, its workers given this checkout's code.
 
@@ -219,7 +225,8 @@ class DaskEngine:
             )
 
     def submit(self, spec) -> Any:
-        future = self.client.submit(self.call, pickle.dumps((self.task, (spec,))), pure=False)
+        fields = {f.name: getattr(spec, f.name) for f in dataclasses.fields(spec)}
+        future = self.client.submit(self.call, _ref(self.task), _ref(type(spec)), fields, pure=False)
         self.specs[future] = spec
         return future
 

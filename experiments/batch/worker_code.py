@@ -7,9 +7,9 @@ client therefore sends, through the scheduler, only objects they can unpickle wi
   present and future, it unpacks the wheel into the worker's own scratch folder (one folder per
   wheel digest) and puts that folder first on `sys.path`.
 * `worker_environment`: what code and dependency versions a worker actually runs.
-* `trampoline()`: a task function that unpickles the real task (a project function and its
-  arguments, sent as bytes) only on the worker, after the plugin has put the code in place; so
-  the scheduler never has to import the project to read the task graph.
+* `trampoline()`: a task function that names the real task (a project function and the run's
+  spec class, as 'module:name') and carries the spec's plain values; only the worker imports
+  the project, after the plugin has put the code in place, so the scheduler never has to.
 
 The client registers this module with `cloudpickle.register_pickle_by_value`, so its objects
 travel by value. Nothing here may import the project at module level, and the module imports
@@ -109,16 +109,21 @@ def worker_environment() -> dict:
 
 
 def trampoline():
-    """A task function `call(payload)`: unpickle (function, args) on the worker and call it.
+    """A task function `call(function, spec_class, fields)` that imports its targets on the worker.
 
-    Made inside this function so that plain pickle cannot refer to it by name and Dask falls
-    back to cloudpickle, which sends it by value: the scheduler can read it without the project.
+    `function` and `spec_class` are 'module:name' references and `fields` the spec's plain
+    values, so the scheduler reads only names and plain data, and the worker imports the project
+    (from the shipped wheel) when it runs the task. Made inside this function so that plain
+    pickle cannot refer to it by name and Dask sends it by value (cloudpickle).
     """
 
-    def call(payload: bytes):
-        import pickle
+    def call(function: str, spec_class: str, fields: dict):
+        import importlib
 
-        function, args = pickle.loads(payload)
-        return function(*args)
+        def resolve(ref: str):
+            module, _, name = ref.partition(":")
+            return getattr(importlib.import_module(module), name)
+
+        return resolve(function)(resolve(spec_class)(**fields))
 
     return call
