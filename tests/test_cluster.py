@@ -204,3 +204,17 @@ def test_workers_running_other_code_are_refused_in_one_line(cluster, tmp_path):
         load_experiment(exp_file).runs(), tmp_path / "again", dask_address=cluster.address, progress=False
     )
     assert again.completed == 6 and again.failed == 0
+
+
+def test_a_worker_with_other_libraries_or_no_code_is_named():
+    from experiments.batch.cluster import client_environment, mismatches
+
+    mine = client_environment("abc123")
+    same = {**mine, "loaded_from": "/w/crypto401k-code/x", "error": None, "host": "n1"}
+    other_numpy = {**same, "packages": {**mine["packages"], "numpy": "1.0.0"}}
+    broken = {**same, "code_version": None, "error": "ModuleNotFoundError: No module named 'experiments'"}
+    found = mismatches(mine, {"tcp://a:1": same, "tcp://b:2": other_numpy, "tcp://c:3": broken})
+    assert len(found) == 2
+    assert found[0].startswith("tcp://b:2: numpy 1.0.0 but the client has ")
+    assert found[1].startswith("tcp://c:3: cannot import the shipped code (ModuleNotFoundError")
+    assert mismatches(mine, {"tcp://a:1": same}) == []
