@@ -10,10 +10,13 @@ ships its code to them, as on a shared cluster. For 1 and 2 workers it measures:
 * fixed cost per batch: connect, build and ship the wheel, check every worker's versions;
 * speed: `--runs` default-sized baseline runs (100,000 participants, 40 quarters), wall time,
   against the local process pool on the same machine;
-* per-run overhead: `--tiny-runs` runs of 100 participants and 1 quarter (a few ms of model
-  time), so what remains is the pipeline: CPU seconds per run spent by the client (submit,
+* per-run overhead: `--tiny-runs` runs of 100 participants over `--tiny-quarters` quarters
+  (default 1: a few ms of model time; 40 gives results with the rows of a full run), so what
+  remains is the pipeline: CPU seconds per run spent by the client (submit,
   receive, write the Parquet store), by the scheduler, and by the workers beyond the model
-  (unpickling, pickling the result), from each process's CPU time.
+  (unpacking the task, packing the result), from each process's CPU time. The workers' figure
+  is their CPU time minus the runs' wall time in the model, so it is only meaningful for runs
+  of a few ms on an otherwise idle machine.
 
 The projection to N workers is arithmetic on these measurements (printed at the end): runs of
 T seconds ask the single client for N / T runs a second, and the client and the scheduler each
@@ -94,7 +97,9 @@ def on_cluster(venv: Path, workers: int, a: argparse.Namespace, tmp: Path) -> di
         wpids = [w.pid for w in procs.workers]
         s0, w0 = cpu(sched), cpu(wpids)
         tiny = timed_batch(
-            specs(a.tiny_runs, "tiny", 100, 1, 10), tmp / f"tiny-{workers}", dask_address=address
+            specs(a.tiny_runs, "tiny", 100, a.tiny_quarters, 10),
+            tmp / f"tiny-{workers}",
+            dask_address=address,
         )
         s1, w1 = cpu(sched), cpu(wpids)
         n = a.tiny_runs
@@ -124,6 +129,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=40, help="default-sized runs for the speed measurement")
     ap.add_argument("--tiny-runs", type=int, default=400, help="tiny runs for the overhead measurement")
+    ap.add_argument("--tiny-quarters", type=int, default=1, help="quarters of each tiny run")
     ap.add_argument("--project-to", type=int, nargs="*", default=[10, 100, 1000])
     a = ap.parse_args()
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")

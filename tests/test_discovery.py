@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from experiments.batch import store
 from experiments.batch.spec import RunSpec
@@ -314,3 +316,54 @@ def test_docs_show_the_shipped_command():
     toml = (ROOT / "experiments" / "claims_discovery.toml").read_text()
     assert "crypto401k discover results/claims_discovery" in guide and "claims_discovery.toml" in guide
     assert "crypto401k discover results/claims_discovery" in toml
+
+
+@given(
+    st.one_of(
+        st.text(max_size=60),
+        st.lists(
+            st.sampled_from(
+                [
+                    "x",
+                    "@",
+                    "1",
+                    ":",
+                    "2030Q4",
+                    "end",
+                    ">=",
+                    "==",
+                    "<",
+                    "'final'",
+                    "$87B",
+                    "10%",
+                    "ever",
+                    "always",
+                    "not",
+                    "and",
+                    "or",
+                    "(",
+                    ")",
+                    "|",
+                    "flow_usd",
+                    "rescinded",
+                    "-",
+                    ".",
+                    "e9",
+                ]
+            ),
+            max_size=12,
+        ).map(" ".join),
+    )
+)
+def test_any_text_parses_or_is_refused_in_one_line(text):
+    try:
+        outcome = parse(text)
+    except InputError as exc:
+        assert "\n" not in str(exc) and "allowed:" in str(exc)
+        return
+    try:
+        ev = evaluate(outcome, table())
+    except InputError as exc:
+        assert "\n" not in str(exc)
+        return
+    assert ev.holds.dtype == bool and list(ev.holds.index) == ["a", "b", "c"]
