@@ -11,6 +11,13 @@ import typer
 from model.errors import InputError
 
 
+def _quote(arg: str) -> str:
+    """Shell quoting that reads well: double quotes around text with single quotes and nothing to expand."""
+    if "'" in arg and not any(c in arg for c in '"$`\\!'):
+        return f'"{arg}"'
+    return shlex.quote(arg)
+
+
 def discover(
     store_dir: Annotated[
         Path, typer.Argument(metavar="STORE", help="A batch store folder (crypto401k batch --out).")
@@ -67,15 +74,18 @@ def discover(
             for o in outcomes
         ]
         dest = out if out is not None else store_dir / "discovery"
-        command = "uv run crypto401k discover " + shlex.join(
-            [str(store_dir)]
-            + [a for o in outcome for a in ("--outcome", o)]
-            + ([] if out is None else ["--out", str(out)])
-            + ([] if scenario is None else ["--scenario", scenario])
-            + ([] if min_coverage == 0.5 else ["--min-coverage", str(min_coverage)])
-            + ([] if box is None else ["--box", str(box)])
-            + ([] if resamples == 10 else ["--resamples", str(resamples)])
-            + ([] if seed == 0 else ["--seed", str(seed)])
+        command = "uv run crypto401k discover " + " ".join(
+            _quote(a)
+            for a in (
+                [str(store_dir)]
+                + [a for o in outcome for a in ("--outcome", o)]
+                + ([] if out is None else ["--out", str(out)])
+                + ([] if scenario is None else ["--scenario", scenario])
+                + ([] if min_coverage == 0.5 else ["--min-coverage", str(min_coverage)])
+                + ([] if box is None else ["--box", str(box)])
+                + ([] if resamples == 10 else ["--resamples", str(resamples)])
+                + ([] if seed == 0 else ["--seed", str(seed)])
+            )
         )
         written = write_report(cases, findings, dest, command)
     except InputError as exc:

@@ -367,3 +367,12 @@ def test_any_text_parses_or_is_refused_in_one_line(text):
         assert "\n" not in str(exc)
         return
     assert ev.holds.dtype == bool and list(ev.holds.index) == ["a", "b", "c"]
+
+
+def test_a_single_sampled_parameter_is_enough(synthetic):
+    cases = load_cases(synthetic)
+    cases.x = cases.x[["a"]]  # as a store that samples one parameter
+    f = discover(cases, parse("level_usd@2 >= $1B"), resamples=0)  # 2e9 * a >= 1e9: a >= 0.5
+    box = f.box.set_index("parameter")
+    assert list(box.index) == ["a"] and 0.45 <= box.loc["a", "low"] <= 0.55
+    assert f.stats["density"] >= 0.95 and list(f.scores.index) == ["a"]

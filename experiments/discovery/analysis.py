@@ -324,7 +324,10 @@ def discover(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             resampled = pbox.resample(chosen, iterations=resamples, p=0.5, rng=seed)
-    scores, _ = feature_scoring.get_ex_feature_scores(x, y, mode=rit.CLASSIFICATION, random_state=seed)
+    # EMA's default max_features is round(d / 3), which is 0 for one or two parameters
+    scores, _ = feature_scoring.get_ex_feature_scores(
+        x, y, mode=rit.CLASSIFICATION, max_features=max(1, round(x.shape[1] / 3)), random_state=seed
+    )
     finding.trajectory = traj
     finding.chosen = chosen
     finding.rule = rule
