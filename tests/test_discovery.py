@@ -61,6 +61,8 @@ def holds(text: str) -> dict[str, bool]:
         ("x@1 >= 100%", {"a": True, "b": True, "c": False}),
         ("ever rescinded", {"a": False, "b": True, "c": False}),
         ("ever rescinded@2:2", {"a": False, "b": False, "c": False}),
+        ("(ever rescinded) or x@2 >= 9", {"a": False, "b": True, "c": True}),
+        ("not ever rescinded or ever final", {"a": True, "b": True, "c": True}),
         ("rule_status@1 == 'rescinded'", {"a": False, "b": True, "c": False}),
         ('rule_status@1 != "rescinded"', {"a": True, "b": False, "c": True}),
         ("not ever rescinded and x@2 >= 2", {"a": True, "b": False, "c": True}),

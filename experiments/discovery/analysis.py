@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,7 +60,7 @@ class StoreCases:
     root: Path
     x: pd.DataFrame  # index run_id; one column per varied parameter (and scenario_name if several)
     columns: list[str]  # the store's `runs` columns
-    con_rows: callable  # (columns) -> DataFrame of run_id, quarter and those columns
+    con_rows: Callable[[list[str]], pd.DataFrame]  # run_id, quarter and those columns of every run
     scenarios: list[str]
     code_versions: list[str]
     participants: list[int]

@@ -183,16 +183,13 @@ class _Parser:
         if self.is_word("ever") or self.is_word("always"):
             kind = self.take()[1].lower()
             nxt, after = self.peek(), self.peek(1)
-            if nxt is not None and nxt[0] == "name" and (after is None or after[0] not in ("op", "punct")):
-                return Quantified(kind, self.shorthand())
-            if nxt is not None and nxt[0] == "name" and after == ("punct", "@") and self._is_status_word():
-                return Quantified(kind, self.shorthand())
+            if nxt is not None and nxt[0] == "name":
+                compared = after is not None and (after[0] == "op" or after == ("punct", "|"))
+                ends = after is None or after[0] == "name" or after == ("punct", ")")
+                if (nxt[1] in RULE_STATUSES and not compared) or (nxt[1] not in RULE_STATUSES and ends):
+                    return Quantified(kind, self.shorthand())  # a rule status, or its error message
             return Quantified(kind, self.compare(range_ok=True))
         return self.compare(range_ok=False)
-
-    def _is_status_word(self) -> bool:
-        name = self.peek()[1]
-        return name in RULE_STATUSES
 
     def shorthand(self) -> Compare:
         word = self.expect("name")
