@@ -17,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from cli import batch, docs, tuning, validate, viz
+from cli import batch, discovery, docs, tuning, validate, viz
 from cli import options as O
 from cli.console import console, err_console, interruptible, print_error, say, user_errors
 from model import parameters as P
@@ -283,6 +283,7 @@ def list_scenarios() -> None:
 command("batch")(batch.batch)
 command("results")(batch.results)
 command("report")(batch.report)
+command("discover")(discovery.discover)
 command("sensitivity")(tuning.sensitivity)
 command("calibrate")(tuning.calibrate)
 command("docs")(docs.docs)

@@ -157,9 +157,9 @@ def test_relative_extends_is_read_from_the_extending_files_folder(tmp_path, monk
 def test_unreachable_dask_scheduler_is_refused_before_the_store_is_created(tmp_path, monkeypatch):
     import socket
 
-    from experiments.batch import runner
+    from experiments.batch import cluster
 
-    monkeypatch.setattr(runner, "DASK_CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", "1s")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed once the block ends: nothing listens there

@@ -37,7 +37,6 @@ from experiments.batch.spec import RunSpec
 from model.errors import InputError
 
 GROUP_SIZE = 16  # runs per results file at most
-DASK_CONNECT_TIMEOUT = "20s"  # how long to try reaching a --dask scheduler before giving up
 FLUSH_SECONDS = 2.0  # a finished run waits at most this long before it is written
 
 
@@ -206,41 +205,13 @@ class _LocalPool:
         self.pool.shutdown(wait=True, cancel_futures=cancel)
 
 
-class _Dask:
-    """An existing dask.distributed scheduler at `address` (the workers import this project)."""
-
-    def __init__(self, address: str):
-        from distributed import Client
-
-        try:
-            self.client = Client(address, timeout=DASK_CONNECT_TIMEOUT)
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise InputError(
-                f"cannot reach the Dask scheduler ({exc})",
-                key="--dask",
-                allowed="the address of a running scheduler, e.g. tcp://host:8786",
-            ) from None
-        self.name = f"dask ({address})"
-
-    def submit(self, spec: RunSpec) -> Any:
-        return self.client.submit(_run_safely, spec, pure=False)
-
-    def wait(self, handles: list, timeout: float) -> list[tuple[Any, tuple]]:
-        from distributed import wait
-
-        try:
-            done, _ = wait(handles, timeout=timeout, return_when="FIRST_COMPLETED")
-        except TimeoutError:
-            return []
-        return [(h, h.result()) for h in done]
-
-    def close(self, cancel: bool = False) -> None:
-        self.client.close()
-
-
 def _engine(workers: int | None, dask_address: str | None):
     if dask_address:
-        return _Dask(dask_address)
+        from experiments.batch.cluster import DaskEngine  # ships the code to the workers first
+
+        return DaskEngine(
+            dask_address, task=_run_safely, failure=_failure_record, code_version=code_version()
+        )
     n = workers or len(os.sched_getaffinity(0))
     if n < 1:
         raise InputError(f"{n} workers", key="--workers", allowed="an integer of at least 1")
