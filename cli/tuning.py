@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from cli.console import console, err_console, fail
-from experiments.tuning import moments
-from experiments.tuning import targets as T
-from experiments.tuning.runs import RunSettings
 from experiments.tuning.space import parse_space
 from model import parameters as P
 from model import scenarios
 from model.errors import InputError
+
+if TYPE_CHECKING:
+    from experiments.tuning.runs import RunSettings
 
 
 def _settings(
@@ -29,6 +29,8 @@ def _settings(
     outputs: tuple[str, ...],
 ) -> RunSettings:
     """Validated run settings shared by both commands (InputError before anything runs)."""
+    from experiments.tuning.runs import RunSettings  # here: it imports the model, and every command pays
+
     spec = scenarios.load(scenario)
     fixed = P.parse_assignments(set_ or [])
     if participants is not None:
@@ -106,6 +108,7 @@ def sensitivity(
     seed: Annotated[int, typer.Option(help="Seed of the SALib design and bootstrap intervals.")] = 0,
 ) -> None:
     """Global sensitivity of an outcome to the parameters (SALib Morris or Sobol) over the declared ranges."""
+    from experiments.tuning import moments
     from experiments.tuning import sensitivity as S
     from experiments.tuning import writers as W
 
@@ -219,6 +222,7 @@ def calibrate(
 ) -> None:
     """Calibrate parameters to observed targets (method of simulated moments, optuna; resumable)."""
     from experiments.tuning import calibrate as C
+    from experiments.tuning import targets as T
     from experiments.tuning import writers as W
 
     try:
