@@ -13,7 +13,7 @@ import importlib
 import threading
 import warnings
 
-import pandas  # noqa: F401  (here, not in the thread: reacton reads pandas.DataFrame while rendering)
+import reacton.utils
 import solara
 
 # On plain http Solara warns at every page load that it falls back to a samesite=lax session
@@ -25,6 +25,21 @@ def _load() -> None:
     importlib.import_module("viz.page")
     importlib.import_module("viz.session").prepare()  # the first page's model, built ahead
 
+
+# While the thread imports pandas, reacton may look up pandas.DataFrame (for any use_state) in
+# the half-imported module and fail; nothing can be a DataFrame before pandas is imported, so
+# such a lookup answers "no such type".
+_import_item = reacton.utils.import_item
+
+
+def _import_item_while_loading(name: str):
+    try:
+        return _import_item(name)
+    except AttributeError:
+        return None
+
+
+reacton.utils.import_item = _import_item_while_loading
 
 _loading = threading.Thread(target=_load, daemon=True, name="crypto401k-page-import")
 _loading.start()

@@ -1,4 +1,4 @@
-"""`crypto401k viz`: serve the browser page (app.py, a Mesa SolaraViz page) with Solara.
+"""`crypto401k viz`: serve the browser page (app.py: viz/page.py, a Solara page on the Mesa model).
 
 The server listens on 127.0.0.1 unless --host says otherwise, loads every script and style from
 the installed solara-assets (no CDN), and sends no telemetry, so the page works offline.
@@ -68,7 +68,7 @@ def viz(
         bool, typer.Option("--open", help="Open the page in the default browser.")
     ] = False,
 ) -> None:
-    """Serve the interactive browser page (Mesa SolaraViz) at http://HOST:PORT."""
+    """Serve the interactive browser page at http://HOST:PORT (docs/guide/viz.md)."""
     from cli.console import fail  # the CLI's one-line error and exit status 2
 
     try:

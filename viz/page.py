@@ -61,6 +61,7 @@ table.c401k-inspect td.v { text-align: right; }
 .c401k-main { display: flex; gap: 10px; align-items: flex-start; }
 .c401k-views { flex: 1 1 auto; min-width: 0; }
 .c401k-inspector { flex: 0 0 310px; position: sticky; top: 8px; }
+.c401k-views .v-tab { min-width: 0; padding: 0 12px; font-size: 13px; letter-spacing: 0; }
 """
 
 
@@ -159,13 +160,17 @@ MONITORS = (
 
 
 def fmt_monitor(value: Any, kind: str) -> str:
+    """A headline number: shares in percent, dollars in $B (in $M below $100M), text as words."""
     if kind == "text":
         return str(value).replace("_", " ")
     if kind == "pct":
         return f"{100 * value:.2f}%"
     if kind == "spct":
         return f"{100 * value:+.2f}%"
-    return f"{'-' if value < 0 else ''}${abs(value) / 1e9:,.2f}B"
+    sign = "-" if value < 0 else ""
+    if abs(value) < 1e8:
+        return f"{sign}${abs(value) / 1e6:,.1f}M"
+    return f"{sign}${abs(value) / 1e9:,.2f}B"
 
 
 @solara.component
