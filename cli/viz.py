@@ -24,6 +24,9 @@ OFFLINE_ENV = {
     "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",  # no usage reports to the internet
     "SOLARA_THEME_SHOW_BANNER": "False",  # no "This website runs on Solara" banner
 }
+# Defaults the caller's environment may override: a closed tab's session (and its model, ~70 MB
+# at the default size) is kept 30 minutes for a reconnect rather than Solara's 24 hours.
+SESSION_ENV = {"SOLARA_KERNEL_CULL_TIMEOUT": "30m"}
 
 
 def server_command(port: int, host: str, open_browser: bool = False) -> list[str]:
@@ -47,7 +50,7 @@ def server_command(port: int, host: str, open_browser: bool = False) -> list[str
 
 def server_env(base: dict[str, str] | None = None) -> dict[str, str]:
     """The environment for the server: the caller's, with the offline settings added."""
-    env = dict(os.environ if base is None else base)
+    env = {**SESSION_ENV, **dict(os.environ if base is None else base)}
     env.update(OFFLINE_ENV)
     return env
 

@@ -722,6 +722,8 @@ def test_ensemble_runs_in_workers_and_draws_fans(server, browser, blocked, figur
 
     page, _ = open_page(browser, url, blocked)
     other, _ = open_page(browser, url, blocked)
+    select_option(page, "participant agents", "10,000")  # a tenth of the default: a quicker test
+    set_reset(page)
     select_option(page, "seeds", "5")
     page.locator(".c401k-ensemble-run").click()
     page.locator(".c401k-ensemble-status", has_text="running").wait_for()

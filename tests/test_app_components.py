@@ -435,3 +435,22 @@ def test_columns_written_by_the_page_are_the_command_lines():
     m.run(2)
     table = pd.read_csv(pd.io.common.StringIO(app.csv_of(m)))
     assert list(table.columns) == list(m.table().columns) and len(table) == 3
+
+
+def test_reset_to_fewer_participants_keeps_the_inspector_working(monkeypatch):
+    monkeypatch.setattr(app, "initial_settings", lambda: Settings(participants=30_000, employers=100))
+    box, rc = render_page()
+    index = rc.find(v.TextField, label="index").widget
+    index.v_model = "25000"
+    index.fire_event("keyup.enter", None)
+    assert "Participant 25000 " in html(rc, "c401k-inspect-title")
+    rc.find(v.Select, label="participant agents").widget.v_model = 10_000
+    click(rc, "Reset")  # (the inspector used to fail on the missing row)
+    title = html(rc, "c401k-inspect-title")
+    row = int(title.split("Participant ")[1].split(" ")[0])
+    assert row < 10_000 and "10,000 participants" in html(rc, "run-size")
+
+
+def test_viz_server_forgets_closed_pages_within_the_hour_unless_told_otherwise():
+    assert viz_cli.server_env({})["SOLARA_KERNEL_CULL_TIMEOUT"] == "30m"
+    assert viz_cli.server_env({"SOLARA_KERNEL_CULL_TIMEOUT": "2h"})["SOLARA_KERNEL_CULL_TIMEOUT"] == "2h"

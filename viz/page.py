@@ -628,6 +628,10 @@ def Inspector(ctx: Ctx):
     ctx.version.get()
     m = ctx.model.value
     kind, index = ctx.selection.value
+    try:
+        check_index(m, kind, index)
+    except ValueError:  # chosen in a larger run before Reset: show the new run's default meanwhile
+        kind, index = default_selection(m)
     text = solara.use_reactive(str(index))  # follows the selection (use_reactive's update)
     error = solara.use_reactive("")
     if kind == "participant":
