@@ -674,7 +674,7 @@ def Inspector(ctx: Ctx):
             tag="div",
             unsafe_innerHTML=(
                 f"<div class='c401k-inspect-title' style='font-weight:600'>{escape(ins.title)}</div>"
-                f"<div class='c401k-small'>{escape(quarter_to_date(m.quarter))}; {escape(ins.note)}</div>"
+                f"<div class='c401k-small'>{escape('; '.join(filter(None, [quarter_to_date(m.quarter), ins.note])))}</div>"
                 f"<table class='c401k-inspect' data-quarter='{m.quarter}'>{rows}</table>"
             ),
         )
