@@ -126,14 +126,17 @@ def LiveChart(
     solara.use_effect(lambda: widget.close, [])
 
     def follow():
+        with model.lock:  # never read a model halfway through a step (Play steps in a thread)
+            option = build(model) or {}
         widget.patch = {}
-        widget.option = build(model) or {}
+        widget.option = option
 
         def redraw():
-            if patch is not None:
-                widget.patch = patch(model)
-            else:
-                widget.option = build(model) or {}
+            with model.lock:
+                if patch is not None:
+                    widget.patch = patch(model)
+                else:
+                    widget.option = build(model) or {}
 
         return model.add_view(redraw)
 
@@ -178,7 +181,8 @@ def Monitors(ctx: Ctx):
     """The headline numbers of the quarter shown (and the ensemble's spread at that quarter)."""
     ctx.version.get()
     m = ctx.model.value
-    table = m.table()
+    with m.lock:
+        table = m.table()
     last = table.iloc[-1]
     e = ctx.bands()
     tiles = []
@@ -375,6 +379,11 @@ def SettingsPanel(ctx: Ctx):
         except InputError as exc:
             seed_error.value = str(exc)
 
+    def undo():
+        ctx.pending.value = m.settings
+        seed_text.value = str(m.settings.seed)
+        seed_error.value = ""
+
     changes = m.settings.differences(s)
     if changes or seed_error.value:
         with solara.Column(gap="4px", classes=["c401k-pending"]):
@@ -385,13 +394,7 @@ def SettingsPanel(ctx: Ctx):
                     "Not applied yet: " + "; ".join(changes) + ". Reset starts a new run with them.",
                     dense=True,
                 )
-                with solara.Row(gap="6px"):
-                    solara.Button(
-                        "Undo changes",
-                        on_click=lambda: (ctx.pending.set(m.settings), seed_text.set(str(m.settings.seed))),
-                        text=True,
-                        small=True,
-                    )
+                solara.Button("Undo changes", on_click=undo, text=True, small=True)
     solara.Select(
         "scenario",
         values=settings.scenarios.available(),
@@ -499,16 +502,24 @@ def EnsemblePanel(ctx: Ctx):
 
 
 # --- the views
+def market_views() -> list[str]:
+    """The Markets tab's charts in order: the declared time charts, the flows chart second."""
+    names = list(charts.TIME_CHARTS)
+    names.insert(1, "flows")
+    return names
+
+
 @solara.component
 def MarketsTab(ctx: Ctx):
     m = ctx.model.value
     e = ctx.bands()
     table = m.table()
     with solara.Div(classes=["c401k-grid"]):
-        for name, spec in charts.TIME_CHARTS.items():
-            if name == "aum":
+        for name in market_views():
+            if name == "flows":
                 LiveChart(m, "flows", lambda mm: charts.flows_chart(mm.table(), mm.horizon, e), deps=(e,))
-            if charts.present(spec.lines, table):
+            elif charts.present(charts.TIME_CHARTS[name].lines, table):  # a chart without outputs is left out
+                spec = charts.TIME_CHARTS[name]
                 LiveChart(
                     m,
                     name,
@@ -634,9 +645,10 @@ def Inspector(ctx: Ctx):
         kind, index = default_selection(m)
     text = solara.use_reactive(str(index))  # follows the selection (use_reactive's update)
     error = solara.use_reactive("")
-    if kind == "participant":
-        m.follow(index)
-    ins = inspect(m, kind, index, m.follower)
+    with m.lock:
+        if kind == "participant":
+            m.follow(index)
+        ins = inspect(m, kind, index, m.follower)
 
     def choose_kind(k):
         if k == kind:

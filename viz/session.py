@@ -63,10 +63,11 @@ class PageModel(Crypto401kModel):
 
     # --- views read these, once per quarter however many views there are
     def table(self):
-        """The quarters table so far (built once per quarter)."""
-        if self._table is None or self._table[0] != self.quarter:
-            self._table = (self.quarter, self.quarters_table())
-        return self._table[1]
+        """The quarters table so far (built once per quarter; waits for a step in progress)."""
+        with self.lock:
+            if self._table is None or self._table[0] != self.quarter:
+                self._table = (self.quarter, self.quarters_table())
+            return self._table[1]
 
     @property
     def network_layout(self) -> charts.NetworkLayout:
