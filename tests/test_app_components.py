@@ -380,10 +380,12 @@ def test_page_steps_runs_to_the_horizon_and_resets(small_page):
     assert quarter_shown(rc) == 2
     after = {w.view: w.option for w in rc.find(Chart).widgets}
     assert all(after[k] != before[k] for k in ("adoption", "flows", "aum", "price"))
-    click(rc, "Run to end")
-    wait_for(lambda: quarter_shown(rc) == 40)
-    wait_for(lambda: rc.find(v.Btn, children=["Step"]).widget.disabled)
-    assert "horizon" in html(rc, "run-status")
+    click(rc, "Run to end")  # runs in a thread: wait for its last redraw
+    wait_for(
+        lambda: "horizon" in html(rc, "run-status") and not rc.find(v.Btn, children=["Reset"]).widget.disabled
+    )
+    assert quarter_shown(rc) == 40
+    assert rc.find(v.Btn, children=["Step"]).widget.disabled
     click(rc, "Reset")
     assert quarter_shown(rc) == 0 and not rc.find(v.Btn, children=["Step"]).widget.disabled
 
