@@ -1,4 +1,4 @@
-"""`crypto401k viz`: serve the browser page (app.py, a Mesa SolaraViz page) with Solara.
+"""`crypto401k viz`: serve the browser page (app.py: viz/page.py, a Solara page on the Mesa model).
 
 The server listens on 127.0.0.1 unless --host says otherwise, loads every script and style from
 the installed solara-assets (no CDN), and sends no telemetry, so the page works offline.
@@ -25,6 +25,9 @@ OFFLINE_ENV = {
     "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",  # no usage reports to the internet
     "SOLARA_THEME_SHOW_BANNER": "False",  # no "This website runs on Solara" banner
 }
+# Defaults the caller's environment may override: a closed tab's session (and its model, ~70 MB
+# at the default size) is kept 30 minutes for a reconnect rather than Solara's 24 hours.
+SESSION_ENV = {"SOLARA_KERNEL_CULL_TIMEOUT": "30m"}
 
 
 def server_command(port: int, host: str, open_browser: bool = False) -> list[str]:
@@ -48,7 +51,7 @@ def server_command(port: int, host: str, open_browser: bool = False) -> list[str
 
 def server_env(base: dict[str, str] | None = None) -> dict[str, str]:
     """The environment for the server: the caller's, with the offline settings added."""
-    env = dict(os.environ if base is None else base)
+    env = {**SESSION_ENV, **dict(os.environ if base is None else base)}
     env.update(OFFLINE_ENV)
     return env
 
@@ -72,7 +75,7 @@ def viz(
         bool, typer.Option("--open", help="Open the page in the default browser.")
     ] = False,
 ) -> None:
-    """Serve the interactive browser page (Mesa SolaraViz) at http://HOST:PORT."""
+    """Serve the interactive browser page at http://HOST:PORT (docs/guide/viz.md)."""
     with user_errors():
         check_port(port)
         if not APP.is_file():

@@ -1,1 +1,1 @@
-"""The browser page: a Mesa SolaraViz page over the model (entry file: app.py)."""
+"""The browser page: a Solara page over the Mesa model (entry file: app.py; docs/guide/viz.md)."""

@@ -1,123 +1,287 @@
-"""The inspector's memory: one chosen participant, employer or politician, followed over time.
+"""The inspector: what the page shows about one participant, employer, member of Congress or
+congressional district, now and over the quarters.
 
-A `Follower` holds one snapshot per quarter, taken after each step. A participant is followed
-as a person (the agent handle, not the row: when the participant retires its row goes to an
-entrant, and the follower then reports the retirement instead of switching to someone else).
-An employer is followed as itself. A politician is followed by seat: after an election the
-seat's new member is shown, with its own member id.
+Districts, members (by seat) and employers have their whole history from quarter 0: the page
+model records their state every quarter (`Records`). A participant is followed as a person
+from the quarter they are chosen (their row goes to an entrant when they retire; the
+inspector then says so rather than switching to someone else). Dollars are US dollars at US
+scale unless the label says 'per person'; shares are shown in percent.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from agents.participant import Participant
-from viz.charts import is_pro_crypto, member_label, politicians
+import numpy as np
 
-KINDS = ("participant", "employer", "politician")
-# the series drawn over time for each kind (the snapshot has more)
-PLOTTED = {
-    "participant": ("crypto share of balance", "chosen allocation", "peer share"),
-    "employer": ("offers crypto", "peer offer share", "perceived litigation"),
-    "politician": ("stance",),
-}
+from model.calendar import quarter_to_date
+from model.geography import STATES
+from viz.districts import cartogram
+
+KINDS = ("participant", "employer", "member", "district")
+PARTY = {1: "R", -1: "D"}
 
 
-def candidates(model, kind: str) -> list:
-    """The agents of `kind` the user can choose from, in index order."""
+@dataclass
+class Records:
+    """Per-quarter state of every district, member seat and employer (index = quarter)."""
+
+    district_crypto_usd: list[np.ndarray] = field(default_factory=list)  # 435, US scale
+    district_holders: list[np.ndarray] = field(default_factory=list)  # people holding crypto
+    stance: list[np.ndarray] = field(default_factory=list)  # by slot (House 0-434, Senate)
+    shadow: list[np.ndarray] = field(default_factory=list)  # the stance without exposure
+    offers: list[np.ndarray] = field(default_factory=list)  # employer offers crypto
+
+    def record(self, model) -> None:
+        """Add the model's current quarter."""
+        pop = model.population
+        crypto = pop.crypto_active + pop.crypto_default
+        self.district_crypto_usd.append(np.bincount(pop.district, weights=crypto, minlength=435) * pop.weight)
+        self.district_holders.append(
+            np.bincount(pop.district, weights=(crypto > 0).astype(float), minlength=435) * pop.weight
+        )
+        members = model.politics.members
+        self.stance.append(np.array([m.stance for m in members]))
+        self.shadow.append(np.array([m.shadow for m in members]))
+        self.offers.append(np.array([e.offers_crypto for e in model.employers], bool))
+
+
+def pool_size(model, kind: str) -> int:
+    """How many agents of `kind` the user can choose from (indexes 0 to size - 1)."""
     if kind == "participant":
-        return list(model.population.agent)  # by row
+        return model.population.n
     if kind == "employer":
-        return list(model.employers)
-    if kind == "politician":
-        return politicians(model)
+        return len(model.employers)
+    if kind == "member":
+        return len(model.politics.members)
+    if kind == "district":
+        return 435
     raise ValueError(f"unknown kind {kind!r}; allowed: {', '.join(KINDS)}")
 
 
-def available_kinds(model) -> list[str]:
-    """Kinds with at least one agent in this model (politicians only with the politics module)."""
-    return [k for k in KINDS if candidates(model, k)]
+def check_index(model, kind: str, index: Any) -> int:
+    """The index typed by the user as an int, or ValueError naming the allowed range."""
+    size = pool_size(model, kind)
+    try:
+        i = int(str(index).strip())
+    except ValueError:
+        raise ValueError(f"{kind}: {index!r} is not a whole number; allowed: 0 to {size - 1}") from None
+    if not 0 <= i < size:
+        raise ValueError(f"{kind} {i} does not exist; allowed: 0 to {size - 1}")
+    return i
 
 
-def snapshot(kind: str, agent, quarter: int) -> dict[str, Any]:
-    """What the inspector shows about `agent` at `quarter` (dollars in US dollars, shares of 1)."""
-    out: dict[str, Any] = {"quarter": quarter}
-    if kind == "participant":
-        if agent.row is None:
-            return {**out, "retired": True, "left quarter": agent.left_quarter}
-        balance = agent.balance
-        crypto = agent.crypto_active + agent.crypto_default
-        out.update(
-            {
-                "age": round(agent.age, 1),
-                "employer": agent.employer,
-                "state": agent.state,
-                "salary ($/yr)": round(agent.salary),
-                "balance ($)": round(balance),
-                "crypto ($)": round(crypto),
-                "crypto share of balance": crypto / balance if balance > 0 else 0.0,
-                "chosen allocation": agent.alloc,
-                "peer share": agent.peer_share,
-                "affinity": agent.affinity,
-                "loss aversion": agent.loss_aversion,
-                "in default product": bool(agent.in_default),
-                "district": agent.district,
-            }
-        )
-    elif kind == "employer":
-        out.update(
-            {
-                "offers crypto": float(agent.offers_crypto),
-                "cap": agent.cap,
-                "offered since": agent.offered_since,
-                "segment": ("small", "mid", "large")[agent.segment],
-                "caution": agent.caution,
-                "auto-enrol": agent.auto_enrol,
-                "peer offer share": agent.peer_offer_share(),
-                "perceived litigation": agent.perceived_litigation(),
-                "offer score (log-odds)": agent.offer_score(),
-                "last sued": agent.sued_quarter,
-                "peers": len(agent.peers),
-            }
-        )
-    else:
-        out["member"] = member_label(agent)
-        out["member id"] = agent.unique_id
-        for name, value in sorted(vars(agent).items()):
-            if (
-                not name.startswith("_")
-                and name not in ("model", "pos", "cell", "party")
-                and (value is None or isinstance(value, (bool, int, float, str)))
-            ):
-                out[name] = value
-        out["stance"] = float(getattr(agent, "stance", 0.0))
-        out["pro crypto"] = is_pro_crypto(agent)
-    return out
+def interesting_participant(model, after: int = -1) -> int:
+    """A participant worth inspecting: the next crypto holder after row `after` (wrapping), else
+    the next participant whose plan offers crypto, else the next row."""
+    pop = model.population
+    holds = (pop.crypto_active + pop.crypto_default) > 0
+    for mask in (holds, model.offered_mask()):
+        rows = np.flatnonzero(mask)
+        if rows.size:
+            later = rows[rows > after]
+            return int(later[0] if later.size else rows[0])
+    return (after + 1) % pop.n
+
+
+def seat_name(member) -> str:
+    """'CA-12' for a House member, 'CA senator' for a senator."""
+    if member.chamber == "house":
+        return cartogram().names[member.seat]
+    return f"{STATES[member.seat]} senator"
 
 
 class Follower:
-    """Follows one agent of one kind and keeps its snapshot for every quarter since it was chosen."""
+    """One participant followed as a person: a snapshot per quarter since they were chosen."""
 
-    def __init__(self, model, kind: str, index: int):
-        pool = candidates(model, kind)
-        if not 0 <= index < len(pool):
-            raise ValueError(f"{kind} index {index} is out of range; allowed: 0 to {len(pool) - 1}")
-        self.model = model
-        self.kind = kind
-        self.index = index
-        self.agent = pool[index]
+    def __init__(self, model, row: int):
+        self.row = row
+        self.agent = model.population.agent[row]
         self.history: list[dict[str, Any]] = []
-        self.record(model.quarter)
+        self.record(model)
 
-    def record(self, quarter: int) -> None:
-        """Add this quarter's snapshot (called by the page model after each step)."""
-        if self.kind == "politician":
-            self.agent = candidates(self.model, self.kind)[self.index]  # the seat's current member
-        self.history.append(snapshot(self.kind, self.agent, quarter))
+    def record(self, model) -> None:
+        a = self.agent
+        if self.history and self.history[-1]["quarter"] == model.quarter:
+            return
+        if a.row is None:
+            self.history.append({"quarter": model.quarter, "retired": True, "left": a.left_quarter})
+            return
+        balance = a.balance
+        crypto = a.crypto_active + a.crypto_default
+        self.history.append(
+            {
+                "quarter": model.quarter,
+                "age": a.age,
+                "balance": balance,
+                "crypto": crypto,
+                "crypto_share": crypto / balance if balance > 0 else 0.0,
+                "alloc": a.alloc,
+                "peer_share": a.peer_share,
+                "offered": bool(model.offered_mask()[a.row]),
+            }
+        )
 
-    @property
-    def label(self) -> str:
-        """How the page names the followed agent."""
-        if isinstance(self.agent, Participant):
-            return f"participant {self.index} (agent id {self.agent.unique_id})"
-        return f"{self.kind} {self.index}"
+
+@dataclass
+class Inspection:
+    """What the inspector shows: a title, rows of (label, value now), series over quarters."""
+
+    title: str
+    rows: list[tuple[str, str]]
+    quarters: list[int]
+    series: dict[str, list[float | None]]  # label -> values per quarter (same length as quarters)
+    unit: str = ""
+    note: str = ""
+
+
+def _usd(x: float) -> str:
+    if abs(x) >= 1e9:
+        return f"${x / 1e9:,.2f}B"
+    if abs(x) >= 1e6:
+        return f"${x / 1e6:,.1f}M"
+    return f"${x:,.0f}"
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.2f}%"
+
+
+def inspect(model, kind: str, index: int, follower: Follower | None = None) -> Inspection:
+    """What the inspector shows about agent `index` of `kind` at the model's current quarter."""
+    rec: Records = model.records
+    quarters = list(range(len(rec.stance)))
+    if kind == "district":
+        return _district(model, index, rec, quarters)
+    if kind == "member":
+        return _member(model, index, rec, quarters)
+    if kind == "employer":
+        return _employer(model, index, rec, quarters)
+    if kind == "participant":
+        return _participant(model, index, follower)
+    raise ValueError(f"unknown kind {kind!r}; allowed: {', '.join(KINDS)}")
+
+
+def _district(model, d: int, rec: Records, quarters: list[int]) -> Inspection:
+    pop = model.population
+    people = float((pop.district == d).sum() * pop.weight)
+    crypto = float(rec.district_crypto_usd[-1][d])
+    holders = float(rec.district_holders[-1][d])
+    voters = model.params["votes_per_district"]
+    m = model.politics.members[d]
+    rows = [
+        ("state", STATES[int(model.geography.district_state[d])]),
+        ("401(k) participants", f"{people:,.0f}"),
+        ("holding crypto", f"{holders:,.0f} ({_pct(holders / people) if people else '0%'})"),
+        ("crypto held", _usd(crypto)),
+        ("crypto per voter", f"${crypto / voters:,.2f}"),
+        ("voters' holders share", _pct(holders / voters)),
+        ("member", f"{PARTY.get(m.party, '?')}, member id {m.unique_id}"),
+        ("member's stance", f"{m.stance:+.2f} log-odds ({'pro' if m.stance > 0 else 'anti'}-crypto)"),
+        ("support from exposure", f"{m.stance - m.shadow:+.2f} log-odds"),
+    ]
+    return Inspection(
+        title=f"District {cartogram().names[d]}",
+        rows=rows,
+        quarters=quarters,
+        series={
+            "crypto held ($M)": [float(x[d]) / 1e6 for x in rec.district_crypto_usd],
+            "member's stance": [float(x[d]) for x in rec.stance],
+        },
+        note="member's stance in log-odds of voting against a crackdown (> 0: pro-crypto)",
+    )
+
+
+def _member(model, slot: int, rec: Records, quarters: list[int]) -> Inspection:
+    m = model.politics.members[slot]
+    rows = [
+        ("seat", seat_name(m)),
+        ("chamber", m.chamber),
+        ("party", {1: "Republican", -1: "Democratic"}.get(m.party, str(m.party))),
+        ("member id", str(m.unique_id)),
+        ("in office since", quarter_to_date(m.elected)),
+        ("stance", f"{m.stance:+.2f} log-odds ({'pro' if m.stance > 0 else 'anti'}-crypto)"),
+        ("stance without exposure", f"{m.shadow:+.2f} log-odds"),
+        ("support from exposure", f"{m.stance - m.shadow:+.2f} log-odds"),
+        ("ideology", f"{m.ideology:+.2f} log-odds"),
+        ("re-election concern", f"{m.concern:.2f}"),
+        ("lobbying received", _usd(m.lobbying)),
+    ]
+    return Inspection(
+        title=f"Member for {seat_name(m)}",
+        rows=rows,
+        quarters=quarters,
+        series={
+            "stance": [float(x[slot]) for x in rec.stance],
+            "without exposure": [float(x[slot]) for x in rec.shadow],
+        },
+        unit="log-odds",
+        note="the seat's member over time (a new member after an election); > 0: pro-crypto",
+    )
+
+
+def _employer(model, e: int, rec: Records, quarters: list[int]) -> Inspection:
+    emp = list(model.employers)[e]
+    peers = [p.index for p in emp.peers]
+    rows = [
+        ("plan", f"{('small', 'mid-size', 'large')[emp.segment]}, {emp.plan_participants:,.0f} participants"),
+        ("offers crypto", "yes" if emp.offers_crypto else "no"),
+        ("since", "-" if emp.offered_since is None else quarter_to_date(emp.offered_since)),
+        ("cap", _pct(emp.cap) if emp.offers_crypto else "-"),
+        ("caution", f"{emp.caution:.2f}"),
+        ("auto-enrols", "yes" if emp.auto_enrol else "no"),
+        ("peers offering", f"{sum(rec.offers[-1][peers])} of {len(peers)}"),
+        ("perceived litigation", f"{emp.perceived_litigation():.3f}"),
+        ("offer score", f"{emp.offer_score():+.2f} log-odds"),
+        ("last sued", "-" if emp.sued_quarter is None else quarter_to_date(emp.sued_quarter)),
+    ]
+    return Inspection(
+        title=f"Employer {e}",
+        rows=rows,
+        quarters=quarters,
+        series={
+            "offers crypto (1 = yes)": [float(x[e]) for x in rec.offers],
+            "share of peers offering": [float(x[peers].mean()) if peers else 0.0 for x in rec.offers],
+        },
+    )
+
+
+def _participant(model, row: int, f: Follower | None) -> Inspection:
+    if f is None or f.row != row:
+        f = Follower(model, row)
+    hist = [h for h in f.history if not h.get("retired")]
+    a = f.agent
+    last = f.history[-1]
+    if last.get("retired"):
+        rows = [("status", f"retired in {quarter_to_date(last['left'])}; the row is someone else now")]
+    else:
+        rows = [
+            ("age", f"{a.age:.1f}"),
+            ("district", cartogram().names[int(model.population.district[row])]),
+            ("employer", str(a.employer)),
+            ("salary", f"{_usd(a.salary)} a year"),
+            ("balance", _usd(last["balance"]) + " per person"),
+            ("crypto", f"{_usd(last['crypto'])} ({_pct(last['crypto_share'])} of balance)"),
+            ("plan offers crypto", "yes" if last["offered"] else "no"),
+            (
+                "holds crypto",
+                {"active": "by own choice", "default": "through the default product"}.get(a.state, "no"),
+            ),
+            ("chosen allocation", _pct(a.alloc)),
+            ("in the default product", "yes" if a.in_default else "no"),
+            ("peers holding", _pct(a.peer_share)),
+            ("crypto affinity", f"{a.affinity:+.2f}"),
+            ("loss aversion", f"{a.loss_aversion:.2f}"),
+        ]
+    return Inspection(
+        title=f"Participant {row} (agent {a.unique_id})",
+        rows=rows,
+        quarters=[h["quarter"] for h in hist],
+        series={
+            "crypto share of balance (%)": [100 * h["crypto_share"] for h in hist],
+            "chosen allocation (%)": [100 * h["alloc"] for h in hist],
+            "peers holding (%)": [100 * h["peer_share"] for h in hist],
+        },
+        note=f"followed since {quarter_to_date(f.history[0]['quarter'])}",
+    )

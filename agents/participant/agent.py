@@ -52,8 +52,9 @@ class Participant(mesa.Agent):
     trend_trait = Column()  # multiplies extrapolation of recent returns
     loss_aversion = Column()  # lambda
     balance_other = Column()  # US dollars, non-crypto part of the balance
-    crypto_active = Column()  # US dollars held by own choice
-    crypto_default = Column()  # US dollars held through the default product's sleeve
+    units_active = Column()  # units of crypto held by own choice
+    units_default = Column()  # units of crypto held through the default product's sleeve
+    counterfactual = Column()  # US dollars the balance would be had no money gone into crypto
     alloc = Column()  # chosen crypto share of contributions and balance
     in_default = Column()  # fully in the default target-date/managed product
     peer_share = Column()  # share of coworkers and contacts holding crypto
@@ -65,9 +66,24 @@ class Participant(mesa.Agent):
         self.left_quarter: int | None = None
 
     @property
+    def crypto_active(self) -> float:
+        """Crypto held by own choice, US dollars at the current price."""
+        return self.units_active * self.model.population.price
+
+    @property
+    def crypto_default(self) -> float:
+        """Crypto held through the default product's sleeve, US dollars at the current price."""
+        return self.units_default * self.model.population.price
+
+    @property
     def balance(self) -> float:
         """Total balance, US dollars."""
         return self.balance_other + self.crypto_active + self.crypto_default
+
+    @property
+    def balance_ratio(self) -> float:
+        """Balance over the balance with no crypto ever (1: never held crypto)."""
+        return self.balance / self.counterfactual
 
     @property
     def holds_crypto(self) -> bool:
