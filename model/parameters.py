@@ -521,10 +521,11 @@ _DECLARED = [
        "policy lever (0: none); age_cap uses 15, like target-date glide paths cutting risk over"
        " the last 15-20 years", "policy",
        "Years before retirement over which the allowed crypto share falls linearly to 0 (the cap"
-       " on choices and on balances)."),
+       " on choices and on balances).", behavioural=True),
     _P("sleeve_glide_years", float, 0.0, "years", 0.0, 40.0,
        "policy lever (0: none); tdf_glide uses 15", "policy",
-       "Years before retirement over which a default product's crypto sleeve falls to 0."),
+       "Years before retirement over which a default product's crypto sleeve falls to 0.",
+       behavioural=True),
     _P("risk_warning", bool, False, "switch", None, None,
        "policy lever: a mandatory risk warning before choosing crypto", "policy",
        "Whether participants see a mandatory risk warning (effects below)."),

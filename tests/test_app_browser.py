@@ -468,42 +468,34 @@ def test_settings_read_as_meaning_unit_and_the_value_the_run_uses(server, browse
     shot(page, shots, "04_settings_open")
 
     # a scenario changes nothing until Reset, and says so
-    select_option(page, "scenario", "calibrated")
+    select_option(page, "scenario", "age_cap")
     hint = page.locator(".c401k-pending")
     hint.wait_for()
-    assert "scenario calibrated" in hint.inner_text() and "Reset" in hint.inner_text()
-    affinity = page.locator(".c401k-param", has=page.locator("[data-param='affinity_mean']"))
-    assert affinity.locator(".c401k-param-value").inner_text() == "-0.8877"
-    assert "this run uses -1.3" in affinity.inner_text()
+    assert "scenario age_cap" in hint.inner_text() and "Reset" in hint.inner_text()
+    glide = page.locator(".c401k-param", has=page.locator("[data-param='glide_path_years']"))
+    assert glide.locator(".c401k-param-value").inner_text() == "15"
+    assert "this run uses 0" in glide.inner_text()
     set_reset(page)
-    assert "calibrated" in page.locator(".run-overrides").locator("..").inner_text()
+    assert "age_cap" in page.locator(".run-overrides").locator("..").inner_text()
     assert page.locator(".run-overrides").inner_text() == "none"
     assert page.locator(".c401k-pending").count() == 0
-    assert affinity.locator(".c401k-param-value").inner_text() == "-0.8877"
-    assert "this run uses" not in affinity.inner_text()
+    assert glide.locator(".c401k-param-value").inner_text() == "15"
+    assert "this run uses" not in glide.inner_text()
 
     # the declared default can be set under a scenario that changes it
-    thumb = affinity.locator("[role=slider]")
-    shown = affinity.locator(".c401k-param-value")
-    for _ in range(20):  # one key at a time: each press goes to the server and back
-        before = shown.inner_text()
-        if before == "-1.3":
-            break
-        thumb.press("ArrowLeft")
-        page.wait_for_function(
-            "(old) => document.querySelector(\"[data-param='affinity_mean'] .c401k-param-value\").innerText !== old",
-            arg=before,
-            polling=20,
-        )
-    assert shown.inner_text() == "-1.3"
-    assert "affinity_mean = -1.3" in page.locator(".c401k-pending").inner_text()
+    thumb = glide.locator("[role=slider]")
+    shown = glide.locator(".c401k-param-value")
+    thumb.press("Home")  # the slider's minimum, 0: the declared default
+    glide.locator(".c401k-param-value", has_text="0").wait_for()
+    assert shown.inner_text() == "0"
+    assert "glide_path_years = 0" in page.locator(".c401k-pending").inner_text()
     set_reset(page)
-    assert page.locator(".run-overrides").inner_text() == "affinity_mean = -1.3"
-    assert "--set affinity_mean=-1.3" in page.locator(".c401k-command").inner_text()
+    assert page.locator(".run-overrides").inner_text() == "glide_path_years = 0"
+    assert "--set glide_path_years=0" in page.locator(".c401k-command").inner_text()
     # and the per-parameter reset goes back to the scenario's value
-    affinity.locator(".c401k-param-reset").click()
-    affinity.locator(".c401k-param-value", has_text="-0.8877").wait_for()
-    assert "affinity_mean back to the scenario's value" in page.locator(".c401k-pending").inner_text()
+    glide.locator(".c401k-param-reset").click()
+    glide.locator(".c401k-param-value", has_text="15").wait_for()
+    assert "glide_path_years back to the scenario's value" in page.locator(".c401k-pending").inner_text()
     shot(page, shots, "04_settings_pending")
 
 

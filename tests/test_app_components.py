@@ -63,16 +63,16 @@ def test_bad_seed_is_refused_with_the_allowed_values(text):
 
 
 def test_a_parameter_set_on_the_page_is_kept_even_at_its_declared_default():
-    s = Settings(scenario="calibrated")
-    assert s.value("affinity_mean") == pytest.approx(-0.8877)  # the scenario's, not the declared -1.3
-    back = s.with_override("affinity_mean", -1.3)
-    assert back.value("affinity_mean") == -1.3 and back.override_dict == {"affinity_mean": -1.3}
-    assert s.differences(back) == ["affinity_mean = -1.3"]
-    assert back.with_override("affinity_mean", None) == s
-    assert back.differences(s) == ["affinity_mean back to the scenario's value"]
+    s = Settings(scenario="age_cap")
+    assert s.value("glide_path_years") == 15.0  # the scenario's, not the declared 0
+    back = s.with_override("glide_path_years", 0.0)
+    assert back.value("glide_path_years") == 0.0 and back.override_dict == {"glide_path_years": 0.0}
+    assert s.differences(back) == ["glide_path_years = 0"]
+    assert back.with_override("glide_path_years", None) == s
+    assert back.differences(s) == ["glide_path_years back to the scenario's value"]
     assert Settings().differences(Settings(scenario="crash", seed=4)) == ["scenario crash", "seed 4"]
     with pytest.raises(InputError, match="out of range"):
-        s.with_override("affinity_mean", 99.0)
+        s.with_override("glide_path_years", 99.0)
 
 
 def test_the_page_starts_at_the_command_lines_defaults():

@@ -158,7 +158,11 @@ MONITORS = (
     ("crypto_share_of_401k_assets", "of 401(k) assets held in crypto", "pct"),
     ("flow_price_impact", "crypto price change due to 401(k) flow", "spct"),
     ("moat_index", "of Congress turned against a crackdown by voters' exposure (moat)", "pct"),
-    ("near_retirement_shortfall_share", "of savers near retirement >10% below their no-crypto balance", "pct"),
+    (
+        "near_retirement_shortfall_share",
+        "of savers near retirement >10% below their no-crypto balance",
+        "pct",
+    ),
     ("rule_status", "DOL rule status", "text"),
 )
 
