@@ -28,6 +28,14 @@ COLUMNS = (
     "participants_offered_share",
     "net_flow_usd",
     "cumulative_net_flow_usd",
+    "cumulative_invested_usd",
+    "holdings_share_of_float",
+    "asset_weighted_fee",
+    "balance_ratio_p5_under35",
+    "balance_ratio_p5_35_49",
+    "balance_ratio_p5_50_64",
+    "retiree_balance_ratio_p5",
+    "near_retirement_shortfall_share",
     "crypto_aum_usd",
     "price_index",
     "price_index_no_401k",
@@ -91,10 +99,10 @@ def draw_dashboard(table: Mapping[str, Sequence], title: str = "", subtitle: str
 
     col = {c: np.asarray(table[c]) for c in COLUMNS if c in table}
     q = col["quarter"]
-    fig = Figure(figsize=(15, 7.8))
+    fig = Figure(figsize=(19, 7.8))
     FigureCanvasAgg(fig)
-    axes = fig.subplots(2, 3).ravel()
-    fig.subplots_adjust(left=0.05, right=0.95, top=0.86, bottom=0.08, wspace=0.3, hspace=0.35)
+    axes = fig.subplots(2, 4).ravel()
+    fig.subplots_adjust(left=0.04, right=0.96, top=0.86, bottom=0.08, wspace=0.32, hspace=0.35)
     ax = axes[0]
     ax.plot(q, col["active_adoption_rate"], label="active (own choice)")
     ax.plot(q, col["default_adoption_rate"], label="default (product sleeve)")
@@ -104,10 +112,14 @@ def draw_dashboard(table: Mapping[str, Sequence], title: str = "", subtitle: str
     ax = axes[1]
     ax.bar(q, col["net_flow_usd"] / B, color="tab:blue", alpha=0.6, label="quarterly")
     right = ax.twinx()
-    right.plot(q, col["cumulative_net_flow_usd"] / B, color="tab:red", label="cumulative")
+    if "cumulative_invested_usd" in col:
+        right.plot(
+            q, col["cumulative_invested_usd"] / B, color="tab:red", label="new money committed, cumulative"
+        )
+    right.plot(q, col["cumulative_net_flow_usd"] / B, color="tab:red", ls=":", label="net flow, cumulative")
     _align_zero(ax, right)
     ax.axhline(0, color="0.3", lw=0.8)
-    ax.set_title("Net 401(k) flow into crypto ($B)")
+    ax.set_title("401(k) flow into crypto ($B)")
     ax.set_ylabel("quarterly ($B)", color="tab:blue")
     right.set_ylabel("cumulative ($B)", color="tab:red")
     axes[2].plot(q, col["crypto_aum_usd"] / B, color="tab:purple")
@@ -127,9 +139,28 @@ def draw_dashboard(table: Mapping[str, Sequence], title: str = "", subtitle: str
     ax.set_title("Political moat (shares, probability)")
     ax = axes[5]
     ax.plot(q, col["plans_offering_share"], label="plans offering (share)")
-    if "average_fee" in col:
-        ax.plot(q, col["average_fee"] * 100, label="average fee (% a year)")
-    ax.set_title("Plans and products")
+    if "holdings_share_of_float" in col:
+        ax.plot(q, col["holdings_share_of_float"], label="plans' holdings (share of the float)")
+    fee = "asset_weighted_fee" if "asset_weighted_fee" in col else "average_fee"
+    if fee in col:
+        ax.plot(q, col[fee] * 100, label="fee holders pay (% a year)")
+    ax.set_title("Plans, holdings and fees")
+    ax = axes[6]
+    cohorts = (
+        ("balance_ratio_p5_under35", "under 35"),
+        ("balance_ratio_p5_35_49", "35-49"),
+        ("balance_ratio_p5_50_64", "50-64"),
+        ("retiree_balance_ratio_p5", "at retirement"),
+    )
+    for name, label in cohorts:
+        if name in col:
+            ax.plot(q, col[name], ls="--" if name.startswith("retiree") else "-", label=label)
+    ax.axhline(1.0, color="0.3", lw=0.8)
+    ax.set_title("Savers: 5th percentile of balance / no-crypto balance")
+    ax = axes[7]
+    if "near_retirement_shortfall_share" in col:
+        ax.plot(q, col["near_retirement_shortfall_share"] * 100, color="tab:brown")
+    ax.set_title("Savers within 10 years of retirement\nmore than 10% below no crypto (%)")
     marks = events(table)
     ticks = np.unique(np.linspace(q[0], q[-1], 5).round())
     for ax in axes:
@@ -142,7 +173,7 @@ def draw_dashboard(table: Mapping[str, Sequence], title: str = "", subtitle: str
     elections = [quarter for quarter, _date, what in marks if what.endswith("election")]
     if elections:
         axes[4].plot(elections, [0.0] * len(elections), "v", color="0.4", ms=5, label="election")
-    for ax in (axes[0], axes[3], axes[4], axes[5]):
+    for ax in (axes[0], axes[3], axes[4], axes[5], axes[6]):
         ax.legend(fontsize=7, loc="best")
     (bars, bar_label), (line, line_label) = (
         axes[1].get_legend_handles_labels(),
