@@ -114,7 +114,7 @@ class Crypto401kModel(mesa.Model):
             self.geography.district_lean,
             self.streams["population"],
         )
-        self.population.agent[:] = list(
+        self.population.agent = list(
             Participant.create_agents(self, self.population.n, row=list(range(self.population.n)))
         )
         self.flows = Flows()
@@ -341,9 +341,11 @@ class Crypto401kModel(mesa.Model):
     def _replace_agents(self, rows: np.ndarray, quarter: int) -> None:
         """Retired participants leave the model; entrants are new agents in their rows."""
         pop = self.population
-        for agent in pop.agent[rows]:
-            agent.retire(quarter)
-        pop.agent[rows] = list(Participant.create_agents(self, len(rows), row=rows.tolist()))
+        rows = rows.tolist()
+        for r in rows:
+            pop.agent[r].retire(quarter)
+        for r, agent in zip(rows, Participant.create_agents(self, len(rows), row=rows), strict=True):
+            pop.agent[r] = agent
 
     def _lawsuits(self) -> None:
         """Offering employers may be sued after a large drawdown or a scandal; the climate follows."""

@@ -233,3 +233,16 @@ def test_participant_agents_read_their_rows(baseline):
     assert not retired  # retired agents leave the model
     assert any(p.entered > 0 for p in m.participants)  # entrants replaced retirees
     agent.decide()  # the per-agent rule runs on the handle
+
+
+def test_a_finished_model_is_freed():
+    # batches run thousands of models in one worker: nothing may keep a finished one alive
+    import gc
+    import weakref
+
+    m = Crypto401kModel("tdf_default", rng=2, n_participants=500, n_employers=20)
+    m.run(6)
+    ref = weakref.ref(m)
+    del m
+    gc.collect()
+    assert ref() is None

@@ -125,8 +125,10 @@ class Population:
         self.price = 1.0  # USD per unit of crypto, marked by the model after each quarter
         self.in_default = np.zeros(n, bool)
         # The Mesa agent of each row: how the model finds the agent of a retiring row; every
-        # walk over agents goes through Mesa's registry (model.agents_by_type).
-        self.agent = np.empty(n, object)
+        # walk over agents goes through Mesa's registry (model.agents_by_type). A list, not an
+        # object array: numpy arrays are invisible to the garbage collector, so agents (which
+        # point back to the model) held in one would keep every finished model alive.
+        self.agent: list = [None] * n
         self.entered = np.zeros(n, np.int32)  # quarter the person behind the row entered
         rows = np.arange(n)
         self._draw_people(rows, initial=True, employers=employers)
