@@ -30,18 +30,33 @@ def validate(
     quick: Annotated[
         bool, typer.Option("--quick", help="Tiny sizes and few quarters: a smoke test (seconds).")
     ] = False,
+    moat_store: Annotated[
+        Path | None,
+        typer.Option(
+            "--moat-store",
+            help="Batch store of experiments/moat_resilience.toml: its paired moat result goes into the"
+            " report (read, never re-run).",
+        ),
+    ] = None,
     force: O.Force = False,
 ) -> None:
     """Write the validation report (static claims, initial population, convergence, replicates)."""
     with user_errors():
         O.check_out_dir(out, results=REPORT_FILES, force=force)
+        if moat_store is not None:
+            from experiments.reports.validity_checks import moat_result
+
+            moat_result(moat_store)  # refuse a wrong store now, not after the hour of runs
     with interruptible(
         f"nothing was written to {out} (the report is written at the end); run the command again"
     ):
         from experiments.reports.validation import FULL, QUICK, write_report
 
         findings = write_report(
-            out, QUICK if quick else FULL, log=lambda s: err_console.print(f"[dim]{s}[/]", highlight=False)
+            out,
+            QUICK if quick else FULL,
+            log=lambda s: err_console.print(f"[dim]{s}[/]", highlight=False),
+            moat_store=moat_store,
         )
     say(
         f"wrote {out / 'VALIDATION.md'} and {out / 'validation'}/*.png "

@@ -264,12 +264,20 @@ def settle(page) -> None:
     page.wait_for_timeout(400)  # the option reaches the browser after the quarter's text
 
 
+def in_view(page, view: str) -> None:
+    """Scroll a view into the window: a mouse event outside the viewport reaches nothing (the
+    monitors may wrap to a second row and push the lower charts down)."""
+    page.locator(f'[data-view="{view}"]').scroll_into_view_if_needed()
+
+
 def click_item(page, view: str, series: int, value) -> None:
+    in_view(page, view)
     x, y = page.evaluate(PIXEL, [view, series, value])
     page.mouse.click(x, y)
 
 
 def hover_item(page, view: str, series: int, value) -> None:
+    in_view(page, view)
     x, y = page.evaluate(PIXEL, [view, series, value])
     page.mouse.move(x, y)
 
@@ -378,6 +386,7 @@ def test_inspector_follows_steps_keeps_its_agent_and_refuses_bad_input(server, b
     settle(page)
     cells = page.evaluate(SERIES, ["districts", True])[0]["data"]
     x, y = cells[40]["value"][:2]
+    in_view(page, "districts")
     (x0, y0), (x1, _) = (page.evaluate(PIXEL, ["districts", 0, [x + k, y]]) for k in (0, 1))
     page.mouse.click(x0 + 0.4 * (x1 - x0), y0)  # the cell beside its member's dot
     page.locator(".c401k-inspect-title", has_text="District").wait_for()
@@ -387,11 +396,13 @@ def test_inspector_follows_steps_keeps_its_agent_and_refuses_bad_input(server, b
     page.locator(".c401k-inspect-title", has_text="Member for").wait_for()
     open_tab(page, "Participants", ("participants", "allocation", "balance"))
     settle(page)
+    in_view(page, "participants")
     x, y, row = page.evaluate(ISOLATED, "participants")
     page.mouse.click(x, y)
     page.locator(".c401k-inspect-title", has_text=f"Participant {row} ").wait_for()
     open_tab(page, "Employers", ("network",))
     settle(page)
+    in_view(page, "network")
     x, y, employer = page.evaluate(ISOLATED, "network")
     page.mouse.click(x, y)
     page.locator(".c401k-inspect-title", has_text=re.compile(f"^Employer {employer}$")).wait_for()

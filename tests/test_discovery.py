@@ -300,7 +300,7 @@ def test_shipped_discovery_experiment(tmp_path):
 
     exp = load_experiment(ROOT / "experiments" / "claims_discovery.toml")
     runs = exp.runs()
-    assert exp.participants == 10_000 and exp.fixed == {"n_employers": 300} and not exp.common_random_numbers
+    assert exp.participants == 10_000 and exp.fixed == {"n_employers": 200} and not exp.common_random_numbers
     assert {r.quarters for r in runs} == {41} and len({r.seed for r in runs}) == len(runs)
     groups = {P.PARAMETERS[name].group for name in runs[0].params if name != "n_employers"}
     assert groups == {"behaviour", "politics"}

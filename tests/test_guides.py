@@ -39,6 +39,30 @@ PARSE_ONLY = {
     "viz": "serves until stopped (tests/test_app_browser.py runs the real server)",
     "docs": "rewrites README.md and docs/ODD.md (tests/test_docs.py checks they are current)",
 }
+# Options that make a command parse-only: the guides' cluster addresses are examples
+# (tests/test_cluster.py runs real schedulers and workers).
+PARSE_ONLY_OPTIONS = {"--dask": "needs a running Dask scheduler at the guide's example address"}
+TINY_POINTS = 60  # sampled designs (LHS, Sobol) shrink to this many points in the workspace
+
+
+def outcome_quarters(commands: list[Command]) -> int:
+    """The last quarter any `discover` outcome of these commands reads (0 if none): a batch in the
+    same guide must run that long, or the outcome is refused."""
+    from model.calendar import date_to_quarter
+
+    last = 0
+    for cmd in commands:
+        if cmd.argv[0] != "discover":
+            continue
+        for i, arg in enumerate(cmd.argv[:-1]):
+            if arg != "--outcome":
+                continue
+            text = cmd.argv[i + 1]
+            for label in re.findall(r"\b(\d{4}Q[1-4])\b", text):
+                last = max(last, date_to_quarter(label))
+            for number in re.findall(r"[@:](\d+)\b", text):
+                last = max(last, int(number))
+    return last
 
 
 @dataclass
@@ -153,12 +177,23 @@ def test_shrink_replaces_sizes_and_keeps_the_rest():
 
 
 def _workspace(tmp_path: Path) -> Path:
-    """A fresh folder with copies of the inputs the guides name (experiments, scenarios, docs)."""
+    """A fresh folder with copies of the inputs the guides name (experiments, scenarios, docs);
+    sampled designs in the experiment files cut to TINY_POINTS points."""
     for pattern in ("experiments/*.toml", "model/scenarios/*.toml", "docs/*.md"):
         for src in ROOT.glob(pattern):
             dest = tmp_path / src.relative_to(ROOT)
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dest)
+            if src.parent.name == "experiments":
+                text = dest.read_text()
+                dest.write_text(
+                    re.sub(
+                        r"^points = (\d+)",
+                        lambda m: f"points = {min(int(m[1]), TINY_POINTS)}",
+                        text,
+                        flags=re.M,
+                    )
+                )
     return tmp_path
 
 
@@ -177,11 +212,15 @@ def _parse_only(argv: list[str]) -> None:
 @pytest.mark.parametrize("doc", [d for d, cmds in ALL.items() if cmds])
 def test_every_documented_command_runs(doc, tmp_path, monkeypatch):
     monkeypatch.chdir(_workspace(tmp_path))
+    quarters = outcome_quarters(ALL[doc])
     for cmd in ALL[doc]:
-        if cmd.argv[0] in PARSE_ONLY:
+        if cmd.argv[0] in PARSE_ONLY or any(option in cmd.argv for option in PARSE_ONLY_OPTIONS):
             _parse_only(cmd.argv)
             continue
-        result = invoke(shrink(cmd.argv))
+        argv = shrink(cmd.argv)
+        if argv[0] == "batch" and quarters > int(TINY["batch"]["--quarters"]):
+            argv[argv.index("--quarters") + 1] = str(quarters)
+        result = invoke(argv)
         said = " ".join((result.stdout + result.stderr).split())
         assert "Traceback" not in said, f"{cmd}\n{result.stderr[-3000:]}"
         if cmd.shown:
@@ -214,3 +253,13 @@ def test_every_documented_toml_example_loads(lines, tmp_path):
         assert load_targets(path)
     else:
         assert scenarios.load(path).parameters()
+
+
+def test_a_guides_batch_runs_as_long_as_its_outcomes_read():
+    commands = [
+        Command("g.md", 1, ["discover", "s", "--outcome", "ever x@0:2035Q4 >= 1", "--outcome", "y@12 > 0"]),
+        Command("g.md", 2, ["discover", "s", "--outcome", "ever rescinded@0:40"]),
+    ]
+    assert outcome_quarters(commands) == 41  # 2035Q4 is quarter 41 (quarter 0 = 2025Q3)
+    assert outcome_quarters(commands[1:]) == 40
+    assert outcome_quarters([Command("g.md", 1, ["batch", "f.toml", "--quarters", "80"])]) == 0

@@ -15,12 +15,72 @@ from experiments.reports.validation import FULL, QUICK, Plan, ci_half_width, rep
 runner = CliRunner()
 
 
+MOAT_PAIRS = """
+[experiment]
+name = "tiny_moat"
+scenarios = ["baseline"]
+replicates = 2
+quarters = 3
+participants = 1000
+outputs = ["moat_index", "rule_status", "channel_open"]
+common_random_numbers = true
+
+[parameters]
+n_employers = 20
+
+[grid]
+exposure_in_politics = [true, false]
+"""
+
+
 @pytest.fixture(scope="module")
-def report(tmp_path_factory):
+def moat_store(tmp_path_factory):
+    """A tiny store of the moat experiment's design: the same seeds with and without exposure."""
+    from experiments.batch.experiment_file import load_experiment
+    from experiments.batch.runner import run_batch
+
+    tmp = tmp_path_factory.mktemp("moat")
+    (tmp / "exp.toml").write_text(MOAT_PAIRS)
+    run_batch(load_experiment(tmp / "exp.toml").runs(), tmp / "store", workers=1, progress=False)
+    return tmp / "store"
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory, moat_store):
     out = tmp_path_factory.mktemp("validation")
-    result = runner.invoke(app, ["validate", "--out", str(out), "--quick"])
+    result = runner.invoke(app, ["validate", "--out", str(out), "--quick", "--moat-store", str(moat_store)])
     assert result.exit_code == 0, result.output
     return out, (out / "VALIDATION.md").read_text()
+
+
+def test_the_moat_section_reads_the_paired_store(report):
+    """The paired moat table comes from the store given, one row per scenario with its pairs."""
+    _, md = report
+    section = md[md.index("The moat, paired on seeds") :]
+    assert "From the shipped experiment `moat_resilience` (4 runs, 1,000 participants" in section
+    row = next(line for line in section.splitlines() if line.startswith("| baseline | 2 |"))
+    assert row.count("[") == 3  # both shares and the difference carry their interval
+
+
+def test_a_store_without_exposure_pairs_is_refused_before_any_run(tmp_path, moat_store):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["validate", "--out", str(out), "--quick", "--moat-store", str(empty)])
+    assert result.exit_code == 2 and "not a batch store" in result.output
+    assert "Traceback" not in result.output and not out.exists()
+
+    from experiments.batch.experiment_file import load_experiment
+    from experiments.batch.runner import run_batch
+
+    unpaired = tmp_path / "unpaired.toml"
+    unpaired.write_text(MOAT_PAIRS.replace("[grid]\nexposure_in_politics = [true, false]\n", ""))
+    run_batch(load_experiment(unpaired).runs(), tmp_path / "store", workers=1, progress=False)
+    result = runner.invoke(
+        app, ["validate", "--out", str(out), "--quick", "--moat-store", str(tmp_path / "store")]
+    )
+    assert result.exit_code == 2 and "exposure_in_politics" in result.output
+    assert "moat_resilience.toml" in result.output and not out.exists()
 
 
 def test_writes_markdown_and_plots(report):
@@ -125,3 +185,15 @@ def test_calibration_fit_table_reads_the_declared_defaults(tmp_path, monkeypatch
     row = next(line for line in md.splitlines() if line.startswith("| adoption "))
     assert "`adoption_rate@2`" in row and "test figure" in row
     assert "`attention_base`" in md and "`affinity_mean`" in md  # the calibrated parameters are named
+
+
+def test_the_convergence_verdict_is_also_given_per_headline_quarter(report):
+    """A size may match the largest at the horizon but not early on: the report says which."""
+    from experiments.reports.validation import _smallest_passing
+
+    _, md = report
+    assert "at quarter 3 alone:" in md and "at quarter 6 alone:" in md
+    # the smallest size from which every larger size passes: a failing middle size stops the walk
+    assert _smallest_passing((1, 2, 3), {1: True, 2: False, 3: True}) == 3
+    assert _smallest_passing((1, 2, 3), {1: True, 2: True, 3: True}) == 1
+    assert _smallest_passing((1, 2, 3), {1: True, 2: True, 3: False}) is None

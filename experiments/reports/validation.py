@@ -463,10 +463,13 @@ def convergence_section(runs: Runs, figs: dict) -> tuple[str, dict]:
         (m, q) for m in HEADLINE_METRICS for q in plan.headline if m in runs.get("baseline", ref, 0).columns
     ]
     rows, dev_rows, passes = [], [], {}
+    by_quarter: dict[int, dict[int, bool]] = {q: {} for q in plan.headline}
     for n, r in zip(plan.sizes, plan.replicates, strict=True):
         cells = [f"{n:,}", str(r), f"{np.mean(runs.seconds.get(n, [math.nan])):.1f}"]
         dev_cells = [f"{n:,}"]
         ok_all = True
+        for q in plan.headline:
+            by_quarter[q][n] = True
         for metric, q in metrics:
             x = runs.values("baseline", n, range(r), metric, q)
             cells.append(f"{_num(x.mean(), metric)} ± {_num(ci_half_width(x), metric)}")
@@ -476,17 +479,16 @@ def convergence_section(runs: Runs, figs: dict) -> tuple[str, dict]:
             bias = gap / noise if noise > 0 else (0.0 if gap == 0 else math.inf)
             sd_y = y.std(ddof=1)
             spread = x.std(ddof=1) / sd_y if sd_y > 0 else (1.0 if x.std(ddof=1) == 0 else math.inf)
-            ok_all &= bias <= 1.0 and spread <= plan.tolerance
+            ok = bias <= 1.0 and spread <= plan.tolerance
+            ok_all &= ok
+            by_quarter[q][n] &= ok
             dev_cells.append(f"{bias:.2f} / {spread:.2f}")
         passes[n] = ok_all
         dev_cells.append("yes" if ok_all else "no")
         rows.append(cells)
         dev_rows.append(dev_cells)
-    smallest = None
-    for n in sorted(plan.sizes, reverse=True):  # the smallest size from which every larger one passes
-        if not passes[n]:
-            break
-        smallest = n
+    smallest = _smallest_passing(plan.sizes, passes)
+    smallest_by_quarter = {q: _smallest_passing(plan.sizes, by_quarter[q]) for q in plan.headline}
     default_n = P.PARAMETERS["n_participants"].default
     names = [f"{m} q{q}" for m, q in metrics]
 
@@ -522,6 +524,10 @@ def convergence_section(runs: Runs, figs: dict) -> tuple[str, dict]:
         if smallest
         else f"**No size below {ref:,} stays within its replicate noise**"
     )
+    per_quarter = "; ".join(
+        f"at quarter {q} alone: {f'{m:,}' if m else 'none below ' + f'{ref:,}'}"
+        for q, m in smallest_by_quarter.items()
+    )
     # Only a plan whose sizes bracket the default can speak for it.
     justified = smallest is not None and smallest <= default_n <= ref
     text = (
@@ -534,12 +540,13 @@ def convergence_section(runs: Runs, figs: dict) -> tuple[str, dict]:
         f"detectable bias), then the replicate SD at n divided by the replicate SD at {ref:,} "
         "(agent-sampling noise inflates it). A size stays within the replicate noise of "
         f"{ref:,} when every gap ratio is at most 1 and every SD ratio at most {plan.tolerance}; the "
-        "answer is the smallest size from which every larger size passes. With 6-10 seeds the test "
-        "only detects differences of the order of the confidence half-widths in the first table.\n\n"
+        "answer is the smallest size from which every larger size passes. With "
+        f"{min(plan.replicates)}-{max(plan.replicates)} seeds the test only detects differences of the "
+        "order of the confidence half-widths in the first table.\n\n"
         + md_table(["participants", "R", "seconds/run"] + names, rows)
         + "\n"
         + md_table(["participants"] + [f"{n}: gap / noise, SD ratio" for n in names] + ["passes"], dev_rows)
-        + f"\n{verdict}. The declared default `n_participants` = {default_n:,} is "
+        + f"\n{verdict} ({per_quarter}). The declared default `n_participants` = {default_n:,} is "
         + (
             "justified by this result."
             if justified
@@ -549,7 +556,22 @@ def convergence_section(runs: Runs, figs: dict) -> tuple[str, dict]:
         )
         + "\n\n![convergence](validation/convergence.png)\n"
     )
-    return text, {"smallest": smallest, "default": default_n, "justified": justified}
+    return text, {
+        "smallest": smallest,
+        "smallest_by_quarter": smallest_by_quarter,
+        "default": default_n,
+        "justified": justified,
+    }
+
+
+def _smallest_passing(sizes: tuple[int, ...], passes: dict[int, bool]) -> int | None:
+    """The smallest size from which every larger size passes (None if the largest but one fails)."""
+    smallest = None
+    for n in sorted(sizes, reverse=True):
+        if not passes[n]:
+            break
+        smallest = n
+    return smallest
 
 
 # --- 4. replicates and common random numbers
@@ -728,7 +750,12 @@ def build(
         f" shipped scenario and at the corners of the ranges: {'yes' if cons_ok else 'NO'};\n"
         f"* smallest participant count within the replicate noise of {max(plan.sizes):,}: "
         f"{smallest}"
-        f" (default {conv['default']:,}: {'justified' if conv['justified'] else 'not justified'});\n"
+        f" (default {conv['default']:,}: {'justified' if conv['justified'] else 'not justified'}; "
+        + ", ".join(
+            f"at quarter {q} alone: {f'{m:,}' if m else 'none'}"
+            for q, m in conv["smallest_by_quarter"].items()
+        )
+        + ");\n"
         f"* common random numbers cut the variance of a paired difference in committed money by a "
         f"factor of {crn['crn_gain_flow']:.1f} (baseline vs {plan.paired_scenario}) and of the "
         f"401(k) price effect (baseline vs no_401k) by a factor of {crn['crn_gain_price']:,.0f}.\n\n"
