@@ -170,7 +170,7 @@ _TABLE = (
     ("adoption_rate", "adoption", "pct"),
     ("plans_offering_share", "plans", "pct"),
     ("crypto_aum_usd", "held", "usd"),
-    ("cumulative_net_flow_usd", "cum. flow", "usd"),
+    ("cumulative_invested_usd", "committed", "usd"),
     ("price_index", "price", "num"),
     ("flow_price_impact", "impact", "pct"),
     ("moat_index", "moat", "pct"),
@@ -178,7 +178,8 @@ _TABLE = (
 )
 _CAPTION = (
     "adoption: % of participants holding crypto; plans: % of plans offering it; held: 401(k) crypto"
-    " holdings, US$; cum. flow: net 401(k) flow into crypto since 2025Q3, US$; price: crypto price"
+    " holdings, US$; committed: new money put into crypto since 2025Q3 (contributions and purchases"
+    " minus the cost of what was sold; withdrawals and appreciation apart), US$; price: crypto price"
     " index (2025Q3 = 1); impact: % of the price due to 401(k) flow; moat: % of the 535 members of"
     " Congress whose crackdown vote flips because of voters' 401(k) crypto"
 )
