@@ -4,8 +4,7 @@ The estimate is peak resident memory while building and stepping a model, measur
 benchmarks/memory_per_participant.py (fresh process, ru_maxrss minus the footprint after
 imports; baseline scenario, numpy 2, Mesa 3.5.1, Python 3.12):
 
-* 1,000,000 participants (8 contacts, 2,000 employers): 719 bytes per participant, 919 at 100,000
-  (per-participant columns of version 0.2: units, cost basis, the no-crypto counterfactual);
+* 100,000 and 1,000,000 participants (8 contacts, 2,000 employers): 636 bytes per participant;
 * 200,000 participants: 552 bytes each with no contacts, plus 19 bytes per participant per
   contact (the contact matrix and the temporaries that draw it);
 * 100,000 employers (1,000 participants): 2,300 bytes per employer (agents and the networkx graph).
