@@ -161,6 +161,7 @@ def draw_dashboard(table: Mapping[str, Sequence], title: str = "", subtitle: str
     if "near_retirement_shortfall_share" in col:
         ax.plot(q, col["near_retirement_shortfall_share"] * 100, color="tab:brown")
     ax.set_title("Savers within 10 years of retirement\nmore than 10% below no crypto (%)")
+    ax.set_ylim(bottom=0.0)  # a share: an all-zero line must not sit mid-panel above negative ticks
     marks = events(table)
     ticks = np.unique(np.linspace(q[0], q[-1], 5).round())
     for ax in axes:
