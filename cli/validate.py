@@ -43,10 +43,11 @@ def validate(
     """Write the validation report (static claims, initial population, convergence, replicates)."""
     with user_errors():
         O.check_out_dir(out, results=REPORT_FILES, force=force)
-        if moat_store is not None:
+        moat = None
+        if moat_store is not None:  # read now: a wrong store is refused before the runs
             from experiments.reports.validity_checks import moat_result
 
-            moat_result(moat_store)  # refuse a wrong store now, not after the hour of runs
+            moat = moat_result(moat_store)
     with interruptible(
         f"nothing was written to {out} (the report is written at the end); run the command again"
     ):
@@ -56,7 +57,7 @@ def validate(
             out,
             QUICK if quick else FULL,
             log=lambda s: err_console.print(f"[dim]{s}[/]", highlight=False),
-            moat_store=moat_store,
+            moat=moat,
         )
     say(
         f"wrote {out / 'VALIDATION.md'} and {out / 'validation'}/*.png "

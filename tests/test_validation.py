@@ -67,7 +67,7 @@ def test_a_store_without_exposure_pairs_is_refused_before_any_run(tmp_path, moat
     empty.mkdir()
     out = tmp_path / "out"
     result = runner.invoke(app, ["validate", "--out", str(out), "--quick", "--moat-store", str(empty)])
-    assert result.exit_code == 2 and "not a batch store" in result.output
+    assert result.exit_code == 2 and "'--moat-store': not a batch store" in result.output
     assert "Traceback" not in result.output and not out.exists()
 
     from experiments.batch.experiment_file import load_experiment

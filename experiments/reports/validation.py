@@ -558,7 +558,7 @@ def convergence_section(runs: Runs, figs: dict) -> tuple[str, dict]:
     )
     return text, {
         "smallest": smallest,
-        "smallest_by_quarter": smallest_by_quarter,
+        "per_quarter": per_quarter,
         "default": default_n,
         "justified": justified,
     }
@@ -696,12 +696,12 @@ def calibration_section(runs: Runs) -> str:
 
 # --- the report
 def build(
-    plan: Plan = FULL, log: Callable[[str], None] = print, moat_store: Path | None = None
+    plan: Plan = FULL, log: Callable[[str], None] = print, moat: tuple | None = None
 ) -> tuple[str, dict, dict]:
     """Run everything; the markdown, the figures by file name and the key findings.
 
-    moat_store: the batch store of experiments/moat_resilience.toml, read (never re-run) for the
-    paired moat result; None leaves a note on how to include it.
+    moat: the paired moat result of experiments/moat_resilience.toml's store, as read by
+    `validity_checks.moat_result` (never re-run); None leaves a note on how to include it.
     """
     started = time.perf_counter()
     runs = Runs(plan, log)
@@ -722,7 +722,7 @@ def build(
     )
     figs.update(bass_figs)
     figs.update(vol_figs)
-    moat_md = checks.moat_section(moat_store)
+    moat_md = checks.moat_section(moat)
     minutes = (time.perf_counter() - started) / 60
     vers = ", ".join(f"{k} {v}" for k, v in versions().items())
     smallest = f"{conv['smallest']:,}" if conv["smallest"] else "none"
@@ -751,11 +751,7 @@ def build(
         f"* smallest participant count within the replicate noise of {max(plan.sizes):,}: "
         f"{smallest}"
         f" (default {conv['default']:,}: {'justified' if conv['justified'] else 'not justified'}; "
-        + ", ".join(
-            f"at quarter {q} alone: {f'{m:,}' if m else 'none'}"
-            for q, m in conv["smallest_by_quarter"].items()
-        )
-        + ");\n"
+        f"{conv['per_quarter']});\n"
         f"* common random numbers cut the variance of a paired difference in committed money by a "
         f"factor of {crn['crn_gain_flow']:.1f} (baseline vs {plan.paired_scenario}) and of the "
         f"401(k) price effect (baseline vs no_401k) by a factor of {crn['crn_gain_price']:,.0f}.\n\n"
@@ -793,7 +789,7 @@ def build(
 
 
 def write_report(
-    out: Path, plan: Plan = FULL, log: Callable[[str], None] = print, moat_store: Path | None = None
+    out: Path, plan: Plan = FULL, log: Callable[[str], None] = print, moat: tuple | None = None
 ) -> dict:
     """Build the report and write out/VALIDATION.md and out/validation/*.png; the key findings.
 
@@ -801,7 +797,7 @@ def write_report(
     """
     if out.exists() and not out.is_dir():
         raise InputError("exists and is not a folder", source=str(out), key="--out")
-    md, figs, findings = build(plan, log, moat_store)
+    md, figs, findings = build(plan, log, moat)
     for name, fig in figs.items():
         _save(fig, out / "validation" / name)
     atomic_write(out / "VALIDATION.md", lambda p: p.write_text(md))

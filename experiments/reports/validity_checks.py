@@ -412,7 +412,10 @@ def moat_result(store_dir) -> tuple:
     with and without `exposure_in_politics`."""
     from experiments.batch import report, store
 
-    con = store.connect(store_dir)
+    try:
+        con = store.connect(store_dir)
+    except InputError as exc:
+        raise InputError(exc.problem, source=exc.source, key="--moat-store", allowed=exc.allowed) from None
     try:
         runs = report.per_run(con)
         meta = con.execute(
@@ -432,15 +435,15 @@ def moat_result(store_dir) -> tuple:
     return effect, report.channel(runs), meta
 
 
-def moat_section(store_dir) -> str:
-    """The moat experiment's paired result, from its batch store (never re-run here)."""
-    if store_dir is None:
+def moat_section(moat: tuple | None) -> str:
+    """The moat experiment's paired result as `moat_result` read it from its batch store."""
+    if moat is None:
         return (
             "Run `uv run crypto401k batch experiments/moat_resilience.toml --out results/moat_resilience`"
             " and regenerate this report with `--moat-store results/moat_resilience` to include the"
             " paired moat result.\n"
         )
-    effect, chan, meta = moat_result(store_dir)
+    effect, chan, meta = moat
     rows = [
         [
             r["scenario"],
