@@ -84,7 +84,7 @@ def decision_step(n: int = 100_000, warm_quarters: int = 12, repeats: int = 5) -
 
     def per_agent():
         pop.alloc = saved.copy()
-        for agent in pop.agent:
+        for agent in m.participants:
             agent.decide()
 
     def best(fn, k):

@@ -26,11 +26,14 @@ import networkx as nx
 import numpy as np
 from mesa.experimental.scenarios import Scenario as MesaScenario
 
-from agents.employer import Employer
+from agents.employer import Employer, Employers
+from agents.employer import rule as employer_rule
 from agents.participant import Participant, accounts
 from agents.participant import rule as rules
 from agents.participant.accounts import Flows
 from agents.participant.population import EmployerView, Population
+from agents.politician import Politician
+from agents.rows import Handles
 from model import scenarios
 from model.errors import InputError
 from model.events import Events
@@ -95,6 +98,7 @@ class Crypto401kModel(mesa.Model):
             scenario.rng = rng  # Mesa requires the model's and the scenario's rng to agree
         self.seed = int(rng) if isinstance(rng, (int, np.integer)) else None
         super().__init__(rng=rng, scenario=scenario)
+        self._handles = {cls: Handles(cls) for cls in (Participant, Employer, Politician)}
         self.streams = make_streams(self.rng)
         p = self.params
         self.quarter = 0
@@ -113,9 +117,6 @@ class Crypto401kModel(mesa.Model):
             self.geography.district_share,
             self.geography.district_lean,
             self.streams["population"],
-        )
-        self.population.agent = list(
-            Participant.create_agents(self, self.population.n, row=list(range(self.population.n)))
         )
         self.flows = Flows()
         self._static_order: np.ndarray | None = None  # the static claim's purchase, made in quarter 1
@@ -143,35 +144,28 @@ class Crypto401kModel(mesa.Model):
         matches = rng.random(n) < p["match_plan_share"]
         industry = rng.integers(0, p["n_industries"], n)
         region = rng.integers(0, p["n_regions"], n)
-        created = list(
-            Employer.create_agents(
-                self,
-                n,
-                index=list(range(n)),
-                segment=segment.tolist(),
-                plan_participants=size.tolist(),
-                caution=caution.tolist(),
-                auto_enrol=auto.tolist(),
-                match_rate=np.where(matches, p["match_rate"], 0.0).tolist(),
-                match_cap=p["match_cap"],
-                industry=industry.tolist(),
-                region=region.tolist(),
-            )
+        self.employer_table = t = Employers(
+            segment,
+            size,
+            caution,
+            auto,
+            np.where(matches, p["match_rate"], 0.0),
+            p["match_cap"],
+            industry,
+            region,
         )
         self._participant_weight_by_employer = participant_weights(segment, size)
-        self.employer_graph = self._employer_network(industry, region)
-        for i, e in enumerate(created):
-            e.peers = [created[j] for j in sorted(self.employer_graph.neighbors(i))]
-        self.products.attach(created)
+        self._employer_edges = self._employer_network(industry, region)
+        t.set_peers(self._employer_edges)
+        self.products.attach(t)
         k = int(round(p["initial_offering_share"] * n))
         if k and p["channel_401k"]:
-            first = rng.choice(n, k, replace=False)
-            for i in sorted(first):
-                e = created[i]
-                e.start_offering(self.products.offer_for(e), newly=False)
+            first = np.sort(rng.choice(n, k, replace=False))
+            employer_rule.start_offering(t, first, self.products.available(t), 0, p, newly=False)
 
-    def _employer_network(self, industry: np.ndarray, region: np.ndarray) -> nx.Graph:
-        """Small world among employers: ring neighbours share industry and region (seeded)."""
+    def _employer_network(self, industry: np.ndarray, region: np.ndarray) -> np.ndarray:
+        """Small world among employers: ring neighbours share industry and region (seeded);
+        its edges as an (m, 2) array of employer indices."""
         n = len(industry)
         order = np.lexsort((region, industry))
         seed = int(self.streams["network"].integers(2**31))
@@ -180,25 +174,37 @@ class Crypto401kModel(mesa.Model):
             ring = nx.complete_graph(n)
         else:
             ring = nx.watts_strogatz_graph(n, degree, self.params["employer_network_rewire"], seed=seed)
-        return nx.relabel_nodes(ring, {k: int(order[k]) for k in range(n)})
+        self._employer_nodes = order  # ring position k is employer order[k]
+        edges = np.array(list(ring.edges()), np.int64).reshape(-1, 2)
+        return order[edges]
+
+    @property
+    def employer_graph(self) -> nx.Graph:
+        """The employers' peer network as a networkx graph (nodes are employer indices)."""
+        if getattr(self, "_employer_graph", None) is None:
+            g = nx.Graph()
+            g.add_nodes_from(self._employer_nodes.tolist())
+            g.add_edges_from(self._employer_edges.tolist())
+            self._employer_graph = g
+        return self._employer_graph
 
     def _employer_view(self) -> EmployerView:
         """Per-employer arrays the participants' vectorised pass reads this quarter."""
-        emps = self.employers
-        marketing = self.products.marketing_cue()
-        offers = np.array([e.offer is not None for e in emps], bool)
+        t, products = self.employer_table, self.products
+        marketing = products.marketing_cue()
+        offers = t.offers
         return EmployerView(
             offers=offers,
-            cap=np.array([e.cap for e in emps]),
-            fee=np.array([e.offer.fee if e.offer else 0.0 for e in emps]),
-            cue=np.array([float(e.newly_offered) + float(e.educating) for e in emps]) + marketing * offers,
-            sleeve=np.array([self.products.sleeve_for(e) for e in emps]) * self.params["channel_401k"],
-            sleeve_fee=np.array([self.products.sleeve_fee_for(e) for e in emps]),
-            auto_enrol=np.array([e.auto_enrol for e in emps], bool),
-            match_rate=np.array([e.match_rate for e in emps]),
-            match_cap=np.array([e.match_cap for e in emps]),
+            cap=t.cap.copy(),
+            fee=np.where(offers, t.offer_fee, 0.0),
+            cue=t.newly_offered.astype(float) + t.educating.astype(float) + marketing * offers,
+            sleeve=products.sleeves(t) * self.params["channel_401k"],
+            sleeve_fee=products.sleeve_fees(t),
+            auto_enrol=t.auto_enrol,
+            match_rate=t.match_rate,
+            match_cap=t.match_cap,
             size_weight=self._participant_weight_by_employer,
-            balance_factor=BALANCE_FACTOR[np.array([e.segment for e in emps], int)],
+            balance_factor=BALANCE_FACTOR[t.segment],
         )
 
     def _initial_holdings(self) -> None:
@@ -234,21 +240,61 @@ class Crypto401kModel(mesa.Model):
                 " allocation_cap, or a larger tradable_float_share",
             )
         self.market.hold_initial(held)
-        count = np.bincount(pop.employer, minlength=len(self.employers))
+        count = np.bincount(pop.employer, minlength=self.employer_table.n)
         pop.interest_by_employer = np.bincount(
             pop.employer, weights=(u > 0).astype(float), minlength=len(count)
         ) / np.maximum(count, 1)
 
     # --- the agents, from Mesa's registry (the one agent list)
+    def _sync_handles(self) -> None:
+        """Registry reads see every agent: rows' handles are made (or retired) first (agents/rows.py)."""
+        for handles in getattr(self, "_handles", {}).values():
+            handles.sync(self)
+
+    @property
+    def agents(self) -> mesa.agent.AgentSet:
+        """Every agent of the model (Mesa's registry; handles on table rows are made first)."""
+        self._sync_handles()
+        return super().agents
+
+    @agents.setter
+    def agents(self, value) -> None:
+        mesa.Model.agents.fset(self, value)
+
+    @property
+    def agent_types(self) -> list[type]:
+        """Every agent type registered with the model."""
+        self._sync_handles()
+        return super().agent_types
+
+    @property
+    def agents_by_type(self) -> dict:
+        """Mesa's registry by agent type (handles on table rows are made first)."""
+        self._sync_handles()
+        return super().agents_by_type
+
     @property
     def employers(self) -> mesa.agent.AgentSet:
         """Every employer agent, in index order (employers are never replaced)."""
         return self.agents_by_type[Employer]
 
+    def employer(self, index: int) -> Employer:
+        """The Mesa agent of employer `index` (made on first use)."""
+        return self._handles[Employer].get(self, index)
+
+    def politician(self, slot: int) -> Politician:
+        """The Mesa agent of the member now holding `slot` (0-434 the House by district, 435-534
+        the Senate; made on first use)."""
+        return self._handles[Politician].get(self, slot)
+
     @property
     def participants(self) -> mesa.agent.AgentSet:
-        """Every participant agent now in the plans (a row's agent is `population.agent[row]`)."""
+        """Every participant agent now in the plans (a row's agent is `participant(row)`)."""
         return self.agents_by_type[Participant]
+
+    def participant(self, row: int) -> Participant:
+        """The Mesa agent of the participant now in `row` (made on first use)."""
+        return self._handles[Participant].get(self, row)
 
     # --- what agents read
     def observe_market(self) -> rules.Market:
@@ -283,13 +329,12 @@ class Crypto401kModel(mesa.Model):
         self.observe_market()
         # 3-4. product side, then employers
         self.products.step(q)
-        employers = self.agents_by_type[Employer]
-        employers.do("review_menu")
-        employers.do("educate")
+        t = self.employer_table
+        self.review_menus(np.arange(t.n))
+        employer_rule.educate(t, np.arange(t.n), self.params, self.streams["employers"])
         self.employer_view = view = self._employer_view()
         # 5. participants: retirement and entry, decisions, orders
         exits = pop.retire_and_enter(q, view)
-        self._replace_agents(exits.rows, q)
         self.record.retirements(exits)
         book = self._orders(view)
         # 6. the market clears the orders week by week; accounts settle at the weeks' prices
@@ -338,23 +383,39 @@ class Crypto401kModel(mesa.Model):
         sleeve = np.where(pop.in_default, view.sleeve[e], 0.0) * pop.glide(p["sleeve_glide_years"])
         return accounts.open_quarter(pop, view, offered, cap, move, panic, sleeve)
 
-    def _replace_agents(self, rows: np.ndarray, quarter: int) -> None:
-        """Retired participants leave the model; entrants are new agents in their rows."""
-        pop = self.population
-        rows = rows.tolist()
-        for r in rows:
-            pop.agent[r].retire(quarter)
-        for r, agent in zip(rows, Participant.create_agents(self, len(rows), row=rows), strict=True):
-            pop.agent[r] = agent
+    def review_menus(self, rows) -> None:
+        """The menu reviews of employers `rows` (increasing indices) this quarter (agents/employer/rule.py)."""
+        t = self.employer_table
+        employer_rule.review_menus(
+            t,
+            rows,
+            self.quarter,
+            self.params,
+            self.products.available(t),
+            self.products.fees_now(t),
+            self.employer_score_base(),
+            self.streams["employers"],
+        )
+
+    def employer_score_base(self) -> np.ndarray:
+        """The offer-score terms no peer decision can change this quarter, per employer (log-odds)."""
+        return employer_rule.score_base(
+            self.employer_table,
+            self.quarter,
+            self.params,
+            self.regulation.clarity,
+            self.litigation.level,
+            self.population.interest_by_employer,
+        )
 
     def _lawsuits(self) -> None:
         """Offering employers may be sued after a large drawdown or a scandal; the climate follows."""
-        p = self.params
+        p, t = self.params, self.employer_table
         dd = self.market.recent_drawdown()
         chance = p["lawsuit_rate"] * (self.litigation.excess_drawdown(dd) + self.scandal)
-        offering = [e for e in self.employers if e.offers_crypto]
-        sued = sum(e.face_lawsuits(chance) for e in offering)
-        share = sued / len(offering) if offering else 0.0
+        offering = int(t.offers.sum())
+        sued = employer_rule.face_lawsuits(t, np.arange(t.n), chance, self.quarter, self.streams["employers"])
+        share = sued / offering if offering else 0.0
         self.litigation.update(dd, self.scandal, share)
 
     # --- convenience

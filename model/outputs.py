@@ -256,7 +256,8 @@ def quarter_outputs(model: mesa.Model) -> dict:
     units = float((pop.units_active.sum() + pop.units_default.sum()) * w)
     crypto = units * market.price
     total = float(pop.balance.sum() * w)
-    offers = np.array([e.offers_crypto or model.products.sleeve_for(e) > 0 for e in model.employers])
+    t = model.employer_table
+    offers = t.offers | (model.products.sleeves(t) > 0)
     return {
         "quarter": model.quarter,
         "date": quarter_to_date(model.quarter),

@@ -1,7 +1,8 @@
 """Congress, the administration, bills, elections and the political-moat metrics.
 
-The 435 House members and 100 senators are `Politician` agents (agents/politician.py). This
-module owns what they read and what happens to them:
+The 435 House members and 100 senators are `Politician` agents over the columns of Congress
+(agents/politician/), whose rule this module runs for all members at once. It owns what they
+read and what happens to them:
 
 * what voters have at stake (`exposure`): for each participant, stake / (stake +
   exposure_half_stake_usd), saturating in the crypto dollars held, times max(0, 1 +
@@ -51,11 +52,11 @@ from statistics import NormalDist
 import numpy as np
 from scipy.special import expit as logistic
 
-from agents.politician import BILLS, STANDARD_CRACKDOWN, Politician, yes_probability
+from agents.politician import BILLS, HOUSE, SENATE, STANDARD_CRACKDOWN, Members, Politician, yes_probability
+from agents.politician import rule as member_rule
 from model import calendar
 from model.geography import DISTRICT_STATE, ELECTORAL_TOTAL, ELECTORAL_VOTES
 
-HOUSE, SENATE = 435, 100
 _NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(9)
 _WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
 _erfc = np.vectorize(math.erfc)
@@ -200,19 +201,10 @@ class Politics:
             z[idx] = stratified_normal(len(idx), rng)
         ideology = np.where(party > 0, p["ideology_mean_r"], p["ideology_mean_d"]) + p["ideology_sd"] * z
         concern = self._concern(len(party), rng)
-        n = len(party)
-        Politician.create_agents(
-            self.model,
-            n,
-            politics=self,
-            chamber=["house"] * HOUSE + ["senate"] * SENATE,
-            seat=list(range(HOUSE)) + senate_state.tolist(),
-            party=party.tolist(),
-            ideology=ideology.tolist(),
-            concern=concern.tolist(),
-            senate_class=[-1] * HOUSE + senate_class.tolist(),
-            slot=list(range(n)),
-        )
+        seat = np.concatenate([np.arange(HOUSE), senate_state])
+        senate_class = np.concatenate([np.full(HOUSE, -1), senate_class])
+        self.model.member_table = Members(seat, party, ideology, concern, senate_class, self.model.quarter)
+        self.settle(np.arange(HOUSE + SENATE))
 
     def _parties(self, lean: np.ndarray, republicans: int, rng: np.random.Generator) -> np.ndarray:
         """+1 for the `republicans` seats with the most Republican lean (plus noise), else -1."""
@@ -227,36 +219,62 @@ class Politics:
 
     def _settle_lobbying(self) -> None:
         """Quarter-0 lobbying stocks at the steady state of the industry's spending."""
-        p = self.params
+        p, t = self.params, self.table
         share = self._lobbying_shares()
         stock = p["industry_lobbying_usd"] / max(1.0 - p["lobbying_memory"], 1e-6)
-        for m, s in zip(self.members, share.tolist(), strict=True):
-            m.lobbying = stock * s
-            m.settle()
+        t.lobbying[:] = stock * share
+        self.settle(np.arange(t.n))
+
+    @property
+    def table(self) -> Members:
+        """Congress's columns (row = slot)."""
+        return self.model.member_table
 
     @property
     def members(self) -> list[Politician]:
-        """Every sitting member, by slot: the House by district, then the Senate by state (Mesa's registry)."""
-        return sorted(self.model.agents_by_type[Politician], key=lambda m: m.slot)
+        """Every sitting member, by slot: the House by district, then the Senate by state (Mesa agents)."""
+        return [self.model.politician(slot) for slot in range(self.table.n)]
 
     # --- what members read
-    def pressure_of(self, member: Politician) -> float:
-        """Constituent pressure on a member's seat (log-odds; 0 without crypto exposure)."""
-        return float(self.pressure[member.chamber][member.seat])
+    def pull(self, rows) -> member_rule.Pull:
+        """What moves the members of `rows` this quarter (agents/politician/rule.py)."""
+        t = self.table
+        rows = np.asarray(rows, np.int64)
+        house = t.house[rows]
+        pressure = np.where(
+            house,
+            self.pressure["house"][np.where(house, t.seat[rows], 0)],
+            self.pressure["senate"][np.where(house, 0, t.seat[rows])],
+        )
+        return member_rule.Pull(
+            self.lobbying_effect(t.lobbying[rows]), self._scandal_term, self.proximity(rows), pressure
+        )
 
-    def proximity(self, member: Politician) -> float:
-        """Weight of re-election in the stance: 0.5 just after an election, 1 in its quarter."""
+    def update_stances(self, rows) -> None:
+        """Stances of `rows` move part of the way to this quarter's targets."""
+        member_rule.update_stances(self.table, rows, self.pull(rows), self.params["stance_adjust_speed"])
+
+    def settle(self, rows) -> None:
+        """Members of `rows` take their targets at once."""
+        member_rule.settle(self.table, rows, self.pull(rows))
+
+    def proximity(self, rows) -> np.ndarray:
+        """Weight of re-election in each stance of `rows`: 0.5 just after an election, 1 in its quarter."""
         q = self.model.quarter
         if self._proximity_q != q:
             self._proximity_q = q
-            self._proximity = [1.0 - 0.5 * (next_election(q, c) - q) / 24.0 for c in range(3)]
-            self._proximity.append(1.0 - 0.5 * (next_election(q) - q) / 8.0)
-        return self._proximity[member.senate_class]  # the House's is last: senate_class -1
+            near = [1.0 - 0.5 * (next_election(q, c) - q) / 24.0 for c in range(3)]
+            near.append(1.0 - 0.5 * (next_election(q) - q) / 8.0)
+            self._proximity = np.array(near)
+        return self._proximity[self.table.senate_class[rows]]  # the House's is last: senate_class -1
 
-    def lobbying_effect(self, stock_usd: float) -> float:
-        """Stance added by a lobbying stock (log-odds)."""
+    def lobbying_effect(self, stock_usd):
+        """Stance added by lobbying stocks (log-odds, elementwise over USD stocks)."""
         p = self.params
-        return p["lobbying_weight"] * math.log1p(stock_usd / p["lobbying_ref_usd"])
+        ratio = np.asarray(stock_usd, float) / p["lobbying_ref_usd"]
+        # math.log1p per member (535 values), not numpy's: numpy's differs from the C library's
+        # in the last bit for ~5% of inputs, and stances must not depend on which one runs.
+        return p["lobbying_weight"] * np.array([math.log1p(x) for x in ratio.tolist()])
 
     def scandal_term(self) -> float:
         """Stance lost to this quarter's scandal salience (log-odds)."""
@@ -285,7 +303,7 @@ class Politics:
         self._scandal_term = self.params["scandal_weight"] * self._scandal
         self._observe_constituents()
         self._distribute_lobbying()
-        self.model.agents_by_type[Politician].do("update_stance")
+        self.update_stances(np.arange(self.table.n))
         self._bills(q)
         if calendar.is_house_election(q):
             self._event["election"] = "house"
@@ -377,11 +395,9 @@ class Politics:
         return w / total if total > 0 else np.full(len(w), 1.0 / len(w))
 
     def _distribute_lobbying(self) -> None:
-        p = self.params
+        p, t = self.params, self.table
         total = p["industry_lobbying_usd"] + self.model.products.lobbying_usd()
-        keep = p["lobbying_memory"]
-        for m, s in zip(self.members, self._lobbying_shares().tolist(), strict=True):
-            m.lobbying = keep * m.lobbying + total * s
+        t.lobbying[:] = p["lobbying_memory"] * t.lobbying + total * self._lobbying_shares()
 
     # --- bills
     def _bills(self, q: int) -> None:
@@ -408,10 +424,9 @@ class Politics:
     def vote_on(self, kind: str, q: int) -> str:
         """Every member votes on a bill of `kind`; enact it if it passes. A one-line record."""
         shock = float(self.rng.normal(0.0, self.params["mood_sd"]))
-        members = self.members
-        u = self.rng.random(len(members)).tolist()
-        yes = [m.vote(kind, shock, x) for m, x in zip(members, u, strict=True)]
-        hy, sy = sum(yes[:HOUSE]), sum(yes[HOUSE:])
+        n = self.table.n
+        yes = member_rule.votes(self.table, np.arange(n), kind, shock, self.rng.random(n))
+        hy, sy = int(yes[:HOUSE].sum()), int(yes[HOUSE:].sum())
         passed, how = bill_outcome(kind, hy, sy, self.administration, cloture=self.params["senate_cloture"])
         if passed:
             self._enact(kind, q)
@@ -438,8 +453,7 @@ class Politics:
         """The House and one Senate class are elected (the class up rotates)."""
         k = (q - calendar.FIRST_HOUSE_ELECTION) // 8
         house = list(range(HOUSE))
-        members = self.members
-        senate = [i for i in range(HOUSE, HOUSE + SENATE) if members[i].senate_class == k % 3]
+        senate = (HOUSE + np.flatnonzero(self.table.senate_class[HOUSE:] == k % 3)).tolist()
         swing = float(self.rng.normal(0.0, self.params["national_swing_sd"]))  # toward Republicans
         replaced = self._contest("house", house, swing) + self._contest("senate", senate, swing)
         self._event["members_replaced"] = replaced
@@ -458,46 +472,36 @@ class Politics:
         """Elect the seats held by `slots`; the number of members replaced."""
         if not slots:
             return 0
-        p, rng = self.params, self.rng
-        members = self.members
-        old = [members[s] for s in slots]
-        seats = np.array([m.seat for m in old])
-        party = np.array([m.party for m in old])
+        p, rng, t = self.params, self.rng, self.table
+        slots = np.asarray(slots, np.int64)
+        seats = t.seat[slots]
+        party = t.party[slots]
         pressure = self.pressure[chamber][seats]
         retire = rng.random(len(slots)) < p["retirement_rate"]
         ch_ideo, ch_exp = self._candidates(-party, pressure)
         new_ideo, new_exp = self._candidates(party, pressure)
         concern = p["reelection_concern_mean"]
-        inc_stance = np.where(retire, new_ideo + concern * pressure, [m.stance for m in old])
+        inc_stance = np.where(retire, new_ideo + concern * pressure, t.stance[slots])
         ch_stance = ch_ideo + concern * pressure
         advantage = np.where(retire, 0.0, p["incumbency_advantage"])
         share = self._vote_share(chamber, seats, party, inc_stance, ch_stance, advantage)
         share = share + swing * party + rng.normal(0.0, p["district_swing_sd"], len(slots))
         keep = share > 0.5
         conc = self._concern(len(slots), rng)
-        replaced = 0
-        for j, slot in enumerate(slots):
-            if keep[j] and not retire[j]:
-                continue
-            ideo, exp, side = (
-                (new_ideo[j], new_exp[j], party[j]) if keep[j] else (ch_ideo[j], ch_exp[j], -party[j])
-            )
-            m = old[j]
-            m.remove()
-            Politician(
-                self.model,
-                self,
-                chamber,
-                m.seat,
-                int(side),
-                float(ideo),
-                float(conc[j]),
-                ideology_exposure=float(exp),
-                senate_class=m.senate_class,
-                slot=slot,
-            )
-            replaced += 1
-        return replaced
+        out = ~keep | retire
+        if not out.any():
+            return 0
+        same = keep[out]  # an open seat the incumbent's party keeps
+        t.replace(
+            slots[out],
+            np.where(same, party[out], -party[out]),
+            np.where(same, new_ideo[out], ch_ideo[out]),
+            np.where(same, new_exp[out], ch_exp[out]),
+            conc[out],
+            self.model.quarter,
+        )
+        self.settle(slots[out])
+        return int(out.sum())
 
     def _vote_share(self, chamber, seats, inc_party, inc_stance, ch_stance, advantage) -> np.ndarray:
         """Incumbent-side vote share per contested seat: 401(k) participants and other voters."""
@@ -557,14 +561,12 @@ class Politics:
     # --- metrics
     def stances(self) -> np.ndarray:
         """Every member's stance, House (by district) then Senate (log-odds)."""
-        return np.array([m.stance for m in self.members])
+        return self.table.stance.copy()
 
     def close_quarter(self) -> None:
         """Compute the quarter's political outputs and the crackdown threat managers read next."""
         p = self.params
-        members = self.members
-        stance = np.array([m.stance for m in members])
-        shadow = np.array([m.shadow for m in members])
+        stance, shadow = self.table.stance.copy(), self.table.shadow.copy()
         h, s = slice(0, HOUSE), slice(HOUSE, None)
         cloture = p["senate_cloture"]
         flips = int(((stance > 0) & (shadow <= 0)).sum()) - int(((stance <= 0) & (shadow > 0)).sum())

@@ -20,14 +20,11 @@ Digital Assets Account, Apr 2022, 0.75-0.90%).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from agents.asset_manager import PRODUCTS, AssetManager, Offer
-
-if TYPE_CHECKING:
-    from agents.employer import Employer
+from agents.asset_manager import MENU, PRODUCTS, AssetManager
+from agents.employer.rule import Available
+from agents.employer.table import Employers
 
 
 class ProductMarket:
@@ -44,7 +41,7 @@ class ProductMarket:
         appetite = np.where(refuses, 0.0, rng.beta(2.0, 2.0, n))
         threshold = p["manager_launch_threshold"] + p["manager_threshold_sd"] * rng.standard_normal(n)
         markup = np.clip(1.0 + p["fee_markup_sd"] * rng.standard_normal(n), 0.85, 1.15)
-        created = list(
+        self._managers: list[AssetManager] = list(
             AssetManager.create_agents(
                 model,
                 n,
@@ -61,7 +58,7 @@ class ProductMarket:
         self.aum = np.zeros(n)
         self._cue = 0.0
         if p["channel_401k"] and not refuses.all():
-            first = created[int(np.argmax(appetite))]
+            first = self._managers[int(np.argmax(appetite))]
             first.fees["spot_bitcoin_fund"] = p["product_fee"]
             first.launched["spot_bitcoin_fund"] = 0
             # it already sells: its threshold is at most its readiness before any demand is seen
@@ -74,25 +71,22 @@ class ProductMarket:
 
     @property
     def managers(self) -> list[AssetManager]:
-        """Every asset manager, in index order, from Mesa's registry (managers are never replaced)."""
-        return list(self.model.agents_by_type[AssetManager])
+        """Every asset manager, in index order (the agents Mesa registered; never replaced)."""
+        return self._managers
 
-    def attach(self, employers: list[Employer]) -> None:
+    def attach(self, employers: Employers) -> None:
         """Link each employer to a recordkeeper, drawn by recordkeeping share (managers' stream)."""
         rng = self.model.streams["managers"]
-        managers = self.managers
-        self.rk_index = rng.choice(len(managers), len(employers), p=self.share)
-        for e, i in zip(employers, self.rk_index.tolist(), strict=True):
-            e.recordkeeper = managers[i]
+        self.rk_index = rng.choice(len(self._managers), employers.n, p=self.share)
+        employers.recordkeeper[:] = self.rk_index
 
     # --- the quarter
     def step(self, quarter: int) -> None:
         """Managers observe demand and rivals, then review products, set fees, market and lobby."""
         self._observe()
-        managers = self.model.agents_by_type[AssetManager]
-        managers.do("review_products")
-        managers.do("set_fees")
-        managers.do("market_and_lobby")
+        for verb in ("review_products", "set_fees", "market_and_lobby"):
+            for m in self._managers:
+                getattr(m, verb)()
         self._refresh()
 
     def _observe(self) -> None:
@@ -100,7 +94,7 @@ class ProductMarket:
         pop = self.model.population
         n = len(self.managers)
         if len(self.rk_index):
-            count = np.bincount(pop.employer, minlength=len(self.model.employers)).astype(float)
+            count = np.bincount(pop.employer, minlength=len(self.rk_index)).astype(float)
             wanting = pop.interest_by_employer * count
             demand = np.bincount(self.rk_index, weights=wanting, minlength=n) / np.maximum(
                 np.bincount(self.rk_index, weights=count, minlength=n), 1.0
@@ -117,23 +111,43 @@ class ProductMarket:
             m.revenue = fee * m.aum / 4.0
 
     def _refresh(self) -> None:
-        """Cache this quarter's offers (O(1) answers for 2,000 employers) and the marketing cue."""
-        self._menu: list[tuple[Offer | None, Offer | None]] = []
-        alternatives = []
-        for m in self.managers:
-            kinds = m.menu_products()
-            if not kinds or self.banned:
-                self._menu.append((None, None))
+        """Cache this quarter's menus as arrays (answers for every employer at once) and the
+        marketing cue.
+
+        Per manager: the cheapest menu product and the one a cautious sponsor takes (the managed
+        account when sold), as (kind index into MENU, fee), kind -1 when it sells none; the
+        cheapest product on sale anywhere (bought from another manager than the recordkeeper);
+        every menu product's fee (NaN where not sold); the target-date sleeve and its fee.
+        """
+        n = len(self._managers)
+        self.menu_kind = np.full((n, 2), -1, np.int64)
+        self.menu_fee = np.zeros((n, 2))
+        self.fee_table = np.full((n, len(MENU)), np.nan)
+        self.sleeve = np.zeros(n)
+        self.sleeve_fee = np.zeros(n)
+        self._alternative: tuple[int, float, int] | None = None
+        best = None
+        for m in self._managers:
+            if self.banned:
                 continue
+            self.sleeve[m.index] = m.sleeve
+            if m.sleeve > 0.0:
+                self.sleeve_fee[m.index] = m.fees.get("target_date_sleeve", 0.0)
+            kinds = m.menu_products()
+            if not kinds:
+                continue
+            for k in kinds:
+                self.fee_table[m.index, MENU.index(k)] = m.fees[k]
             cheapest = min(kinds, key=lambda k: m.fees[k])
             cautious = "managed_account" if "managed_account" in kinds else cheapest
-            self._menu.append(
-                (Offer(cheapest, m.fees[cheapest], m.index), Offer(cautious, m.fees[cautious], m.index))
-            )
-            alternatives.append(Offer(cheapest, m.fees[cheapest], m.index, switching=True))
-        self._alternative = min(alternatives, key=lambda o: o.fee) if alternatives else None
+            for col, kind in enumerate((cheapest, cautious)):
+                self.menu_kind[m.index, col] = MENU.index(kind)
+                self.menu_fee[m.index, col] = m.fees[kind]
+            if best is None or m.fees[cheapest] < best[1]:  # the first manager wins a tie
+                best = (MENU.index(cheapest), m.fees[cheapest], m.index)
+        self._alternative = best
         self._cue = self.model.params["manager_marketing_strength"] * sum(
-            m.market_share * m.marketing for m in self.managers
+            m.market_share * m.marketing for m in self._managers
         )
 
     # --- what employers and participants ask
@@ -146,42 +160,61 @@ class ProductMarket:
         floor, ceiling = p["fee_floor"] + floor_add, p["product_fee"] + ceiling_add
         return floor + max(ceiling - floor, 0.0) / max(sellers, 1) ** p["fee_competition"]
 
-    def offer_for(self, employer: Employer) -> Offer | None:
-        """The product this employer can put on its menu now, or None (see the module docstring)."""
+    def available(self, employers: Employers) -> Available:
+        """What each employer can put on its menu now, given its menu as it stands.
+
+        Its recordkeeper's product if it sells one (cautious sponsors, caution >
+        cautious_sponsor_threshold, take the managed account when there is one, the others the
+        cheapest fund); otherwise, for a plan already buying from another manager, that
+        manager's cheapest product; otherwise the cheapest product of any manager, flagged
+        `switching`. Nothing while the rule is rescinded for plans not offering, nothing at all
+        under a crackdown law that removes crypto from plans (`banned`).
+        """
+        t, n = employers, employers.n
+        kind = np.full(n, -1, np.int64)
+        fee = np.zeros(n)
+        manager = np.full(n, -1, np.int64)
+        switching = np.zeros(n, bool)
         if self.banned:
-            return None
-        if employer.offer is None and not self.model.regulation.permits_new_offers:
-            return None
-        rk = employer.recordkeeper
-        if rk is not None:
-            offer = self._menu[rk.index][employer.caution > self.model.params["cautious_sponsor_threshold"]]
-            if offer is not None:
-                return offer
-        current = employer.offer
-        if current is not None and current.switching and current.manager is not None:
-            kept = self._menu[current.manager][0]
-            if kept is not None:
-                return Offer(kept.product, kept.fee, kept.manager, switching=True)
-        return self._alternative
+            return Available(kind, fee, manager, switching)
+        rk = t.recordkeeper
+        cautious = (t.caution > self.model.params["cautious_sponsor_threshold"]).astype(np.int64)
+        own_kind, own_fee = self.menu_kind[rk, cautious], self.menu_fee[rk, cautious]
+        own = own_kind >= 0
+        kind[own], fee[own], manager[own] = own_kind[own], own_fee[own], rk[own]
+        current = t.offer_manager
+        stays = ~own & t.offers & t.offer_switching & (current >= 0)
+        stays &= self.menu_kind[np.maximum(current, 0), 0] >= 0
+        kind[stays] = self.menu_kind[current[stays], 0]
+        fee[stays] = self.menu_fee[current[stays], 0]
+        manager[stays], switching[stays] = current[stays], True
+        rest = ~own & ~stays
+        if self._alternative is not None:
+            kind[rest], fee[rest], manager[rest] = self._alternative
+            switching[rest] = True
+        if not self.model.regulation.permits_new_offers:
+            kind[~t.offers] = -1
+        return Available(kind, fee, manager, switching)
 
-    def current(self, offer: Offer) -> Offer | None:
-        """The same product from the same manager at today's fee, or None once it is withdrawn."""
-        if self.banned or offer.manager is None:
-            return None
-        fee = self.managers[offer.manager].fees.get(offer.product)
-        return None if fee is None else Offer(offer.product, fee, offer.manager, offer.switching)
+    def fees_now(self, employers: Employers) -> np.ndarray:
+        """Today's annual fee of the product on each employer's menu (NaN once withdrawn, or
+        when the menu has none)."""
+        t = employers
+        if self.banned:
+            return np.full(t.n, np.nan)
+        offering = t.offers
+        out = np.full(t.n, np.nan)
+        out[offering] = self.fee_table[t.offer_manager[offering], t.offer_kind[offering]]
+        return out
 
-    def sleeve_fee_for(self, employer: Employer) -> float:
-        """Annual fee of the recordkeeper's target-date crypto sleeve (0 without a sleeve)."""
-        rk = employer.recordkeeper
-        if rk is None or self.banned or rk.sleeve <= 0.0:
-            return 0.0
-        return rk.fees.get("target_date_sleeve", 0.0)
+    def sleeves(self, employers: Employers) -> np.ndarray:
+        """Crypto share of each employer's default (target-date) product: its recordkeeper's
+        sleeve, share of the product's assets."""
+        return self.sleeve[employers.recordkeeper]
 
-    def sleeve_for(self, employer: Employer) -> float:
-        """Crypto share of the recordkeeper's target-date (default) product, share of its assets."""
-        rk = employer.recordkeeper
-        return 0.0 if rk is None or self.banned else rk.sleeve
+    def sleeve_fees(self, employers: Employers) -> np.ndarray:
+        """Annual fee of each employer's default-product crypto sleeve (0 without a sleeve)."""
+        return self.sleeve_fee[employers.recordkeeper]
 
     def marketing_cue(self) -> float:
         """Attention cue from managers' marketing this quarter (cue units, like a plan newly offering)."""
@@ -208,20 +241,15 @@ class ProductMarket:
     # --- manager accounts
     def seller_index(self) -> np.ndarray:
         """Per employer: index of the manager whose product is on its menu (-1 when none)."""
-        return np.array(
-            [
-                e.offer.manager if e.offer is not None and e.offer.manager is not None else -1
-                for e in self.model.employers
-            ],
-            np.int64,
-        )
+        t = self.model.employer_table
+        return np.where(t.offers, t.offer_manager, -1)
 
     def manager_aum(self) -> np.ndarray:
         """Crypto held in each manager's products, USD: menu holdings by seller, sleeves by recordkeeper."""
         pop, n = self.model.population, len(self.managers)
         if not len(self.rk_index):
             return np.zeros(n)
-        n_emp = len(self.model.employers)
+        n_emp = len(self.rk_index)
         active = np.bincount(pop.employer, weights=pop.crypto_active, minlength=n_emp)
         default = np.bincount(pop.employer, weights=pop.crypto_default, minlength=n_emp)
         seller = self.seller_index()

@@ -225,7 +225,7 @@ def test_bulk_rule_equals_the_per_agent_rule():
 def test_participant_agents_read_their_rows(baseline):
     m, _ = baseline
     pop = m.population
-    agent = pop.agent[10]
+    agent = m.participant(10)
     assert agent.age == pop.age[10] and agent.employer == pop.employer[10]
     assert agent.balance == pytest.approx(pop.balance[10])
     assert len(m.participants) == pop.n

@@ -95,7 +95,7 @@ def test_members_vote_and_a_passed_crackdown_is_enacted():
     record = pol.vote_on("crackdown_ban", m.quarter)
     assert record.endswith("signed") and pol.law == "crackdown"
     assert m.regulation.status == "rescinded" and m.products.banned
-    assert all(m.products.offer_for(e) is None for e in m.employers)
+    assert (m.products.available(m.employer_table).kind < 0).all()  # nothing for sale to any plan
 
 
 # --- elections

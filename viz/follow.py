@@ -97,7 +97,7 @@ class Follower:
 
     def __init__(self, model, row: int):
         self.row = row
-        self.agent = model.population.agent[row]
+        self.agent = model.participant(row)
         self.history: list[dict[str, Any]] = []
         self.record(model)
 

@@ -1,43 +1,26 @@
 """Participant: a worker, saver and voter.
 
 A thin Mesa agent whose attributes read and write its own row of the population's columns
-(agents/participant/population.py): the whole population decides in one vectorised pass, yet each
-participant can still be inspected and followed. `decide` runs the same decision rule
+(agents/participant/population.py), made when first asked for (agents/rows.py): the whole
+population decides in one vectorised pass, yet each participant can still be inspected and
+followed through Mesa's registry. `decide` runs the same decision rule
 (agents/participant/rule.py) for this participant alone; the model never calls it (the
-benchmark compares per-agent decisions with the bulk pass, and tests check both agree).
+benchmark compares per-agent decisions with the bulk pass, and tests check both agree). When a
+participant retires, a new worker takes the row: the old handle then says so (`row` is None,
+`left_quarter` the quarter of retirement) and leaves Mesa's registry at the next sync.
 """
 
 from __future__ import annotations
 
-import mesa
-import numpy as np
-
 from agents.participant import rule as rules
+from agents.rows import Column, RowAgent
 
 
-class Column:
-    """An attribute stored in the population column of the same name, at the agent's row."""
-
-    def __set_name__(self, owner, name):
-        self.name = name
-
-    def __get__(self, agent, owner=None):
-        if agent is None:
-            return self
-        if agent.row is None:
-            raise AttributeError(
-                f"participant {agent.unique_id} has retired (left quarter "
-                f"{agent.left_quarter}); its row belongs to someone else"
-            )
-        value = getattr(agent.model.population, self.name)[agent.row]
-        return value.item() if isinstance(value, np.generic) else value
-
-    def __set__(self, agent, value):
-        getattr(agent.model.population, self.name)[agent.row] = value
-
-
-class Participant(mesa.Agent):
+class Participant(RowAgent):
     """One 401(k) participant (stands for `model.population.weight` real people)."""
+
+    TABLE = "population"
+    KIND = "participant"
 
     age = Column()  # years
     retire_age = Column()  # years
@@ -59,11 +42,6 @@ class Participant(mesa.Agent):
     in_default = Column()  # fully in the default target-date/managed product
     peer_share = Column()  # share of coworkers and contacts holding crypto
     entered = Column()  # quarter this person entered the plan system
-
-    def __init__(self, model, row: int):
-        super().__init__(model)
-        self.row: int | None = row
-        self.left_quarter: int | None = None
 
     @property
     def crypto_active(self) -> float:
@@ -97,12 +75,6 @@ class Participant(mesa.Agent):
             return "active"
         return "default" if self.crypto_default > 0 else "none"
 
-    def retire(self, quarter: int) -> None:
-        """Leave the model: the row is handed to an entrant."""
-        self.row = None
-        self.left_quarter = quarter
-        self.remove()
-
     def step(self) -> None:
         """Participants have no step of their own: the model runs their quarter in one pass.
 
@@ -117,7 +89,7 @@ class Participant(mesa.Agent):
     def decide(self) -> None:
         """This participant's allocation decision for the quarter, alone (the bulk pass's rule)."""
         m = self.model
-        pop, emp, i = m.population, m.employer_view, self.row
+        pop, emp, i = m.population, m.employer_view, self.current_row()
         e = int(pop.employer[i])
         offered = bool(emp.offers[e]) and m.params["channel_401k"]
         u = pop.rng.random(3)

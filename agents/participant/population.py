@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from agents.participant import rule as rules
+from agents.rows import Departures
 
 # Age bands: lower and upper age, share of participants (assumption, chosen so the mixture's
 # mean balance is within 6% of Vanguard's $148,153), mean and median balance (Vanguard HAS
@@ -124,11 +125,11 @@ class Population:
             setattr(self, name, np.zeros(n))
         self.price = 1.0  # USD per unit of crypto, marked by the model after each quarter
         self.in_default = np.zeros(n, bool)
-        # The Mesa agent of each row: how the model finds the agent of a retiring row; every
-        # walk over agents goes through Mesa's registry (model.agents_by_type). A list, not an
-        # object array: numpy arrays are invisible to the garbage collector, so agents (which
-        # point back to the model) held in one would keep every finished model alive.
-        self.agent: list = [None] * n
+        # Who holds each row (a person's number; entrants count on) and who left when: the Mesa
+        # handles of rows (agents/rows.py) read them.
+        self.ident = np.arange(n, dtype=np.int64)
+        self.next_ident = n
+        self.departures = Departures()
         self.entered = np.zeros(n, np.int32)  # quarter the person behind the row entered
         rows = np.arange(n)
         self._draw_people(rows, initial=True, employers=employers)
@@ -266,6 +267,9 @@ class Population:
             ratio=self.balance_ratio[rows],
         )
         if len(rows):
+            self.departures.add(quarter, self.ident[rows])
+            self.ident[rows] = self.next_ident + np.arange(len(rows))
+            self.next_ident += len(rows)
             self._draw_people(rows, initial=False, employers=employers)
             self.entered[rows] = quarter
             self._draw_party(rows)
