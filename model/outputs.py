@@ -16,6 +16,7 @@ import numpy as np
 
 from agents.participant import rule as rules
 from model.calendar import quarter_to_date
+from model.quantiles import order_statistics
 
 if TYPE_CHECKING:
     import mesa
@@ -322,9 +323,11 @@ def _asset_weighted_fee(model: mesa.Model) -> float:
 def _calibration_moments(model: mesa.Model) -> dict:
     """Inertia, interest and allocation size, read from the participants' state (shares of 1)."""
     pop = model.population
-    p_quarter = rules.attention_probability(
-        pop.attentiveness, model.employer_view.cue[pop.employer], pop.peer_share, model.market_view, pop.k
-    )
+    p_quarter = pop.attention  # this quarter's decision pass computed it, if one ran
+    if p_quarter is None:
+        p_quarter = rules.attention_probability(
+            pop.attentiveness, model.employer_view.cue[pop.employer], pop.peer_share, model.market_view, pop.k
+        )
     counts = np.bincount(pop.employer, minlength=len(pop.interest_by_employer))
     chosen = pop.alloc[pop.alloc > 0.0]
     return {
@@ -341,13 +344,15 @@ def _retirement_security(model: mesa.Model) -> dict:
     out = {}
     for cohort, (lo, hi) in COHORTS.items():
         mine = ratio[(pop.age >= lo) & (pop.age < hi)]
-        out[f"balance_ratio_median_{cohort}"] = float(np.median(mine)) if mine.size else 1.0
-        out[f"balance_ratio_p5_{cohort}"] = float(np.percentile(mine, 5)) if mine.size else 1.0
+        median, (p5,) = order_statistics(mine, (5.0,)) if mine.size else (1.0, [1.0])
+        out[f"balance_ratio_median_{cohort}"] = median
+        out[f"balance_ratio_p5_{cohort}"] = p5
     near = pop.age >= pop.retire_age - NEAR_RETIREMENT_YEARS
     out["near_retirement_shortfall_share"] = float((ratio[near] < SHORTFALL).mean()) if near.any() else 0.0
     retired = record.retiree_ratios()
-    out["retiree_balance_ratio_median"] = float(np.median(retired)) if retired.size else 1.0
-    out["retiree_balance_ratio_p5"] = float(np.percentile(retired, 5)) if retired.size else 1.0
+    median, (p5,) = order_statistics(retired, (5.0,)) if retired.size else (1.0, [1.0])
+    out["retiree_balance_ratio_median"] = median
+    out["retiree_balance_ratio_p5"] = p5
     out["retiree_shortfall_share"] = float((retired < SHORTFALL).mean()) if retired.size else 0.0
     out["panic_sales_usd"] = float(model.flows.panic_sales * pop.weight)
     out["panic_cost_vs_holding_usd"] = float(record.panic_units * model.market.price - record.panic_proceeds)

@@ -148,25 +148,35 @@ def review_menus(
     rng.random(used)
     if not reviewers:
         return
-    ptr, idx = t.peer_ptr.tolist(), t.peer_idx.tolist()
-    start_l, base_l, caution = start.tolist(), base.tolist(), t.caution.tolist()
+    # A reviewer counts its peers offering: those before it as they are now, the later ones as
+    # they were at the start. Start from the start-of-quarter count and add each change (a drop
+    # when a product went, an addition or a drop on review) to the later peers of who changed.
+    count = t.peer_counts().tolist()
+    on = t.peer_sum(start).astype(np.int64)
+    later = (t.peer_idx > t.peer_owner) & np.isin(t.peer_owner, rows[dropped])
+    on -= np.bincount(t.peer_idx[later], minlength=t.n)
+    on_l, base_l, caution = on.tolist(), base.tolist(), t.caution.tolist()
     pw, cw = p["peer_offer_weight"], p["caution_weight"]
     switching_cost, margin = p["switching_cost"], p["drop_margin"]
-    kind = t.offer_kind  # updated as employers decide; a later reviewer reads earlier peers' menus
     for i, d2 in reviewers:
-        peers = idx[ptr[i] : ptr[i + 1]]
-        on = sum((kind[j] >= 0) if j < i else start_l[j] for j in peers)
-        share = on / len(peers) if peers else 0.0
+        share = on_l[i] / count[i] if count[i] else 0.0
         score = base_l[i] + pw * share - cw * caution[i]
-        if kind[i] < 0:  # a reviewer without an option has one for sale (else it does not draw)
+        change = 0
+        if t.offer_kind[i] < 0:  # a reviewer without an option has one for sale (else it does not draw)
             if avail.switching[i]:
                 score -= switching_cost
             if d2 < logistic(score):
                 start_offering(t, [i], avail, quarter, p, newly=True)
+                change = 1
         elif d2 < logistic(-score - margin):
             drop(t, [i])
+            change = -1
         elif avail.kind[i] >= 0:
             _move(t, i, avail)  # a review may move the plan to its recordkeeper's product
+        if change:
+            for j in t.peers_of(i).tolist():
+                if j > i:
+                    on_l[j] += change
 
 
 def educate(t: Employers, rows, params: dict, rng: np.random.Generator) -> None:

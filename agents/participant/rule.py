@@ -125,16 +125,21 @@ def decide(
     u_panic,
     env: Market,
     k: Coefficients,
+    attention=None,
 ):
     """One quarter's choice: (new allocation, whether the balance is moved to it, panic, utility).
 
     Inputs are per participant (arrays or scalars): traits, current allocation (share), whether
     crypto is held, whether the plan offers it, the plan's cap (share) and fee (share a year),
-    the external cue (count of this quarter's cues), the peer share, and three uniforms.
+    the external cue (count of this quarter's cues), the peer share, and three uniforms;
+    `attention`: the chance of reviewing, when the caller has computed attention_probability
+    already.
     """
     u = utility(affinity, trend_trait, peer_share, fee, env, k)
+    if attention is None:
+        attention = attention_probability(attentiveness, cue, peer_share, env, k)
     panic = holds & offered & (u_panic < panic_probability(loss_aversion, env, k))
-    attend = offered & ~panic & (u_attend < attention_probability(attentiveness, cue, peer_share, env, k))
+    attend = offered & ~panic & (u_attend < attention)
     chosen = desired_allocation(u, risk_target, cap)
     kept = np.where(offered, np.minimum(alloc, cap), 0.0)
     new_alloc = np.where(panic, 0.0, np.where(attend, chosen, kept))
