@@ -230,6 +230,7 @@ class Crypto401kModel(mesa.Model):
         pop.units_active, pop.cost_active = active / pop.price, active
         pop.units_default, pop.cost_default = default / pop.price, default
         pop.balance_other = pop.balance_other - active - default
+        pop.note_holders()
         held = float((pop.units_active + pop.units_default).sum()) * pop.weight
         if held >= self.market.float_units:
             raise InputError(

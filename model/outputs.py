@@ -338,22 +338,32 @@ def _calibration_moments(model: mesa.Model) -> dict:
 
 
 def _retirement_security(model: mesa.Model) -> dict:
-    """What holding crypto did to the savers: balance against the no-crypto counterfactual."""
+    """What holding crypto did to the savers: balance against the no-crypto counterfactual.
+
+    A saver who never held crypto has a ratio of exactly 1 (the same money, the same returns),
+    so the order statistics over everyone read the holders' ratios and count the rest.
+    """
     pop, record = model.population, model.record
-    ratio = pop.balance_ratio
+    age, held = pop.age, pop.held
     out = {}
     for cohort, (lo, hi) in COHORTS.items():
-        mine = ratio[(pop.age >= lo) & (pop.age < hi)]
-        median, (p5,) = order_statistics(mine, (5.0,)) if mine.size else (1.0, [1.0])
+        mine = (age >= lo) & (age < hi)
+        holders = np.flatnonzero(mine & held)
+        others = int(mine.sum()) - len(holders)
+        ratio = pop.holder_ratios(holders)
+        median, (p5,) = order_statistics(ratio, (5.0,), ones=others) if len(holders) + others else (1.0, [1.0])
         out[f"balance_ratio_median_{cohort}"] = median
         out[f"balance_ratio_p5_{cohort}"] = p5
-    near = pop.age >= pop.retire_age - NEAR_RETIREMENT_YEARS
-    out["near_retirement_shortfall_share"] = float((ratio[near] < SHORTFALL).mean()) if near.any() else 0.0
-    retired = record.retiree_ratios()
-    median, (p5,) = order_statistics(retired, (5.0,)) if retired.size else (1.0, [1.0])
+    near = age >= pop.retire_age - NEAR_RETIREMENT_YEARS
+    near_holders = np.flatnonzero(near & held)
+    short = int((pop.holder_ratios(near_holders) < SHORTFALL).sum())
+    out["near_retirement_shortfall_share"] = short / int(near.sum()) if near.any() else 0.0
+    retired, never = record.retiree_ratios(), record.retirees_never_held
+    count = len(retired) + never
+    median, (p5,) = order_statistics(retired, (5.0,), ones=never) if count else (1.0, [1.0])
     out["retiree_balance_ratio_median"] = median
     out["retiree_balance_ratio_p5"] = p5
-    out["retiree_shortfall_share"] = float((retired < SHORTFALL).mean()) if retired.size else 0.0
+    out["retiree_shortfall_share"] = float((retired < SHORTFALL).sum() / count) if count else 0.0
     out["panic_sales_usd"] = float(model.flows.panic_sales * pop.weight)
     out["panic_cost_vs_holding_usd"] = float(record.panic_units * model.market.price - record.panic_proceeds)
     out["cumulative_fees_paid_usd"] = float(record.cumulative_fees)

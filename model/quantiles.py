@@ -24,19 +24,40 @@ def _ranks(n: int, q: float) -> tuple[int, int, float]:
     return lo, lo + 1, virtual - lo
 
 
-def order_statistics(x: np.ndarray, percentiles: tuple[float, ...] = ()) -> tuple[float, list[float]]:
-    """(median, [each percentile in `percentiles`]) of a non-empty array without NaN."""
-    n = len(x)
+def order_statistics(
+    x: np.ndarray, percentiles: tuple[float, ...] = (), ones: int = 0
+) -> tuple[float, list[float]]:
+    """(median, [each percentile in `percentiles`]) of the values `x` together with `ones`
+    more values equal to exactly 1.0 (without NaN; at least one value in all).
+
+    Most savers never held crypto and their balance ratio is exactly 1: passing them as a count
+    instead of an array makes the cost grow with the holders only.
+    """
+    n = len(x) + ones
     half = n // 2
     ranks = [_ranks(n, q) for q in percentiles]
-    kth = {half} | ({half - 1} if n % 2 == 0 else set())
+    wanted = {half} | ({half - 1} if n % 2 == 0 else set())
     for lo, hi, _ in ranks:
-        kth |= {lo, hi}
-    part = np.partition(x, sorted(kth))
-    median = float((part[half - 1] + part[half]) / 2.0) if n % 2 == 0 else float(part[half])
+        wanted |= {lo, hi}
+    value = _ranked(np.asarray(x, float), sorted(wanted), ones)
+    median = float((value[half - 1] + value[half]) / 2.0) if n % 2 == 0 else float(value[half])
     out = []
     for lo, hi, t in ranks:
-        a, b = part[lo], part[hi]
+        a, b = value[lo], value[hi]
         diff = b - a
         out.append(float(b - diff * (1.0 - t)) if t >= 0.5 else float(a + diff * t))
     return median, out
+
+
+def _ranked(x: np.ndarray, ranks: list[int], ones: int) -> dict[int, np.float64]:
+    """The values at `ranks` (0 = smallest) of x merged with `ones` values of 1.0."""
+    if not ones:
+        part = np.partition(x, ranks)
+        return {r: part[r] for r in ranks}
+    below = int((x < 1.0).sum())
+    equal = int((x == 1.0).sum()) + ones
+    # sorted merge: x's values below 1, then every 1, then x's values above 1
+    need = sorted({r if r < below else r - ones for r in ranks if not below <= r < below + equal})
+    part = np.partition(x, need) if need else x
+    one = np.float64(1.0)
+    return {r: (part[r] if r < below else one if r < below + equal else part[r - ones]) for r in ranks}

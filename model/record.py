@@ -28,18 +28,20 @@ class Record:
         self.cumulative_fees = 0.0  # USD
         self.panic_units = 0.0  # units sold in panics so far
         self.panic_proceeds = 0.0  # USD those sales raised
-        self._retirees: list[np.ndarray] = []  # balance ratio of each retiree at retirement
+        self._retirees: list[np.ndarray] = []  # balance ratio of each retiree who held crypto, at retirement
+        self.retirees_never_held = 0  # retirees who never held crypto (their ratio is exactly 1)
         self._retiree_cache: np.ndarray | None = None
         self.row: dict = {}
 
     def retirements(self, exits: Exits) -> None:
-        """Remember the balance ratios of this quarter's retirees."""
-        if len(exits.ratio):
-            self._retirees.append(np.array(exits.ratio))
+        """Remember the balance ratios of this quarter's retirees who held crypto, and count the others."""
+        self.retirees_never_held += int((~exits.held).sum())
+        if exits.held.any():
+            self._retirees.append(np.array(exits.ratio[exits.held]))
             self._retiree_cache = None
 
     def retiree_ratios(self) -> np.ndarray:
-        """Balance over counterfactual at retirement of everyone who retired so far."""
+        """Balance over counterfactual at retirement of every retiree so far who held crypto."""
         if self._retiree_cache is None:
             self._retiree_cache = np.concatenate(self._retirees) if self._retirees else np.zeros(0)
         return self._retiree_cache

@@ -19,3 +19,16 @@ def test_the_input_is_left_unchanged():
     x = np.array([3.0, 1.0, 2.0])
     order_statistics(x, (5.0,))
     assert x.tolist() == [3.0, 1.0, 2.0]
+
+
+@pytest.mark.parametrize("ones", [0, 1, 2, 7, 500])
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 10, 11, 400])
+def test_values_merged_with_exact_ones_equal_numpy(n, ones):
+    if n + ones == 0:
+        return
+    rng = np.random.default_rng(100 * n + ones)
+    x = np.concatenate([rng.lognormal(0.0, 0.1, n), np.ones(n // 5)])  # some holders exactly at 1
+    everyone = np.concatenate([x, np.ones(ones)])
+    median, (p5, p95) = order_statistics(x, (5.0, 95.0), ones=ones)
+    assert median == np.median(everyone)
+    assert p5 == np.percentile(everyone, 5) and p95 == np.percentile(everyone, 95)

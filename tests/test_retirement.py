@@ -22,6 +22,7 @@ def test_a_participant_who_never_held_crypto_has_a_ratio_of_exactly_one():
         new = pop.entered == q
         ever = np.where(new, pop.holds, ever | pop.holds)
     assert ever.any() and (~ever).any()
+    assert np.array_equal(pop.held, ever)  # the model's holders are exactly those who ever held
     assert np.all(pop.balance_ratio[~ever] == 1.0)
     assert (pop.balance_ratio[ever] != 1.0).any()
 
@@ -87,6 +88,8 @@ def test_cohort_and_shortfall_outputs_read_the_participants():
     pop.units_default[:] = 0.0
     pop.counterfactual[:] = pop.balance_other
     pop.counterfactual[:100] = pop.balance_other[:100] / 0.8  # a tenth are 20% below
+    pop.held[:] = False
+    pop.held[:100] = True  # only someone who held crypto can be behind the counterfactual
     out = quarter_outputs(m)
     assert out["near_retirement_shortfall_share"] == pytest.approx(0.1)
     assert out["balance_ratio_median_50_64"] == pytest.approx(1.0)

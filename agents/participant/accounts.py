@@ -261,6 +261,7 @@ def settle(
 
     pop.balance_other = pop.balance_other * (1.0 + balanced_return)
     pop.counterfactual = (pop.counterfactual + book.contributions) * (1.0 + balanced_return)
+    pop.note_holders()
 
     flows.contributions += float(book.to_active.sum() + sleeve_contrib.sum())
     flows.purchases += float(book.buy.sum() + np.maximum(rebalance, 0.0).sum())

@@ -50,6 +50,7 @@ class Exits:
     rows: np.ndarray  # rows whose person retired (now entrants)
     units: float  # crypto units sold as their balances are paid out, per represented person, summed
     ratio: np.ndarray  # each retiree's balance over the no-crypto counterfactual at retirement
+    held: np.ndarray  # whether each retiree ever held crypto in the plan
 
 
 @dataclass
@@ -125,6 +126,9 @@ class Population:
             setattr(self, name, np.zeros(n))
         self.price = 1.0  # USD per unit of crypto, marked by the model after each quarter
         self.in_default = np.zeros(n, bool)
+        # held crypto in the plan at some quarter end since the order (or at quarter 0): a holder
+        # in the retirement outputs; everyone else's balance ratio is exactly 1
+        self.held = np.zeros(n, bool)
         # Who holds each row (a person's number; entrants count on) and who left when: the Mesa
         # handles of rows (agents/rows.py) read them.
         self.ident = np.arange(n, dtype=np.int64)
@@ -182,6 +186,7 @@ class Population:
         for column in (self.units_active, self.units_default, self.cost_active, self.cost_default):
             column[rows] = 0.0
         self.alloc[rows] = 0.0
+        self.held[rows] = False
         self.last_gain[rows] = 0.0
         self.risk_target[rows] = p["target_allocation"] * np.exp(p["risk_target_sd"] * rng.standard_normal(m))
         self.affinity[rows] = (
@@ -259,6 +264,15 @@ class Population:
         """Balance over the balance the same person would have with no crypto ever (ratio)."""
         return self.balance / self.counterfactual
 
+    def note_holders(self) -> None:
+        """Mark everyone holding crypto now as a holder (they stay one until they retire)."""
+        self.held |= (self.units_active > 0.0) | (self.units_default > 0.0)
+
+    def holder_ratios(self, rows: np.ndarray) -> np.ndarray:
+        """Balance ratios of the participants in `rows` (the same values as balance_ratio)."""
+        held = (self.units_active[rows] + self.units_default[rows]) * self.price
+        return (self.balance_other[rows] + held) / self.counterfactual[rows]
+
     def update_peer_share(self) -> None:
         """Share of coworkers and of contacts holding crypto, as seen at the start of the quarter."""
         holds = self.holds
@@ -283,6 +297,7 @@ class Population:
             rows=rows,
             units=float((self.units_active[rows] + self.units_default[rows]).sum()),
             ratio=self.balance_ratio[rows],
+            held=self.held[rows],
         )
         if len(rows):
             self.departures.add(quarter, self.ident[rows])
