@@ -112,7 +112,16 @@ class Version:
         """Wall seconds of a whole `crypto401k run` (default scenario) in a fresh process."""
         t = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-c", "from cli.main import main; main()", "run", "--seed", "1", "--out", str(out_dir)],
+            [
+                sys.executable,
+                "-c",
+                "from cli.main import main; main()",
+                "run",
+                "--seed",
+                "1",
+                "--out",
+                str(out_dir),
+            ],
             cwd=self.root,
             env=self.env(),
             capture_output=True,
@@ -126,12 +135,16 @@ def reference_checkout(commit: str):
     """The reference commit in a temporary git worktree (removed afterwards)."""
     where = Path(tempfile.mkdtemp(prefix="bench-ref-"))
     subprocess.run(
-        ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(where), commit], check=True, capture_output=True
+        ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(where), commit],
+        check=True,
+        capture_output=True,
     )
     try:
         yield Version(commit, where)
     finally:
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(where)], capture_output=True)
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(where)], capture_output=True
+        )
         shutil.rmtree(where, ignore_errors=True)
 
 
@@ -238,6 +251,7 @@ def measure(versions: list[Version], big: bool, huge: bool) -> list[tuple[str, s
         ("10,000 x 200 employers x 12 quarters (warm)", (10_000, 200, 12, 5), "<= 0.04 s"),
         ("100,000 x 40 quarters, build + run (warm)", (100_000, 0, 40, 5), "<= 0.6 s"),
     ):
+
         def f(v, args=args, label=label):
             r = v.child("warm", *args)
             warm[(v.name, label)] = r
@@ -258,7 +272,11 @@ def measure(versions: list[Version], big: bool, huge: bool) -> list[tuple[str, s
 
     v0 = versions[0]
     v0.child("fresh", 1000, 0, 1)  # compile and cache the imports once
-    row("fresh process: import + build + run, 100,000 x 40", "<= 2.5 s", lambda v: median_of(lambda: fresh_run(v), 3))
+    row(
+        "fresh process: import + build + run, 100,000 x 40",
+        "<= 2.5 s",
+        lambda v: median_of(lambda: fresh_run(v), 3),
+    )
     row("  of which imports", "", lambda v: fresh[(v.name, True)]["import_s"])
     row(
         "fresh process, compiling imports (PYTHONDONTWRITEBYTECODE)",
@@ -282,7 +300,12 @@ def measure(versions: list[Version], big: bool, huge: bool) -> list[tuple[str, s
             return mil[v.name]["total_s"]
 
         row("1,000,000 x 40 quarters (fresh process), build + run", "<= 5 s", million)
-        row("  peak resident memory", "<= 1 GB", lambda v: mil[v.name]["peak_rss_mb"], fmt=lambda r: f"{r:,.0f} MB")
+        row(
+            "  peak resident memory",
+            "<= 1 GB",
+            lambda v: mil[v.name]["peak_rss_mb"],
+            fmt=lambda r: f"{r:,.0f} MB",
+        )
     if huge:
         ten = {}
 
@@ -303,7 +326,9 @@ def measure(versions: list[Version], big: bool, huge: bool) -> list[tuple[str, s
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--reference", default=REFERENCE, help="commit to compare with, or 'none' (default: 0.2.0)")
+    ap.add_argument(
+        "--reference", default=REFERENCE, help="commit to compare with, or 'none' (default: 0.2.0)"
+    )
     ap.add_argument("--no-1m", action="store_true", help="skip the 1,000,000-participant runs")
     ap.add_argument("--no-10m", action="store_true", help="skip the 10,000,000-participant run")
     ap.add_argument("--load", type=int, default=0, help="busy processes running meanwhile (default 0: idle)")

@@ -35,12 +35,13 @@ from agents.participant.population import EmployerView, Population
 from agents.politician import Politician
 from agents.rows import Handles
 from model import scenarios
+from model.collector import make_datacollector
 from model.errors import InputError
 from model.events import Events
 from model.geography import Geography
 from model.litigation import LitigationClimate
 from model.market import CryptoMarket, Orders
-from model.outputs import OUTPUTS, make_datacollector
+from model.outputs import OUTPUTS
 from model.plan_sizes import BALANCE_FACTOR, draw_plans, participant_weights
 from model.politics import Politics
 from model.product_market import ProductMarket
@@ -241,7 +242,7 @@ class Crypto401kModel(mesa.Model):
                 " allocation_cap, or a larger tradable_float_share",
             )
         self.market.hold_initial(held)
-        count = np.bincount(pop.employer, minlength=self.employer_table.n)
+        count = pop.employer_count()
         pop.interest_by_employer = np.bincount(
             pop.employer, weights=(u > 0).astype(float), minlength=len(count)
         ) / np.maximum(count, 1)

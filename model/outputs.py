@@ -9,7 +9,6 @@ nothing.
 
 from __future__ import annotations
 
-from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -328,7 +327,7 @@ def _calibration_moments(model: mesa.Model) -> dict:
         p_quarter = rules.attention_probability(
             pop.attentiveness, model.employer_view.cue[pop.employer], pop.peer_share, model.market_view, pop.k
         )
-    counts = np.bincount(pop.employer, minlength=len(pop.interest_by_employer))
+    counts = pop.employer_count()
     chosen = pop.alloc[pop.alloc > 0.0]
     return {
         "annual_review_share": float(np.mean(1.0 - (1.0 - p_quarter) ** 4)),
@@ -351,7 +350,9 @@ def _retirement_security(model: mesa.Model) -> dict:
         holders = np.flatnonzero(mine & held)
         others = int(mine.sum()) - len(holders)
         ratio = pop.holder_ratios(holders)
-        median, (p5,) = order_statistics(ratio, (5.0,), ones=others) if len(holders) + others else (1.0, [1.0])
+        median, (p5,) = (
+            order_statistics(ratio, (5.0,), ones=others) if len(holders) + others else (1.0, [1.0])
+        )
         out[f"balance_ratio_median_{cohort}"] = median
         out[f"balance_ratio_p5_{cohort}"] = p5
     near = age >= pop.retire_age - NEAR_RETIREMENT_YEARS
@@ -370,12 +371,6 @@ def _retirement_security(model: mesa.Model) -> dict:
     return out
 
 
-def _read(model: mesa.Model, name: str):
+def read(model: mesa.Model, name: str):
+    """The output `name` of the model's current quarter (Mesa model reporters call this)."""
     return model.record.row[name]
-
-
-def make_datacollector(names: list[str]) -> mesa.DataCollector:
-    """A DataCollector with one model reporter per output name (picklable reporters)."""
-    import mesa  # here, so that reading OUTPUTS (the command line) does not import Mesa
-
-    return mesa.DataCollector(model_reporters={n: partial(_read, name=n) for n in names})

@@ -117,6 +117,29 @@ def at_least(p: np.ndarray, k: int) -> np.ndarray:
     return np.where(sd > 0, approx, (mu >= k - 1e-9).astype(float))
 
 
+def pass_probabilities(
+    house_stance: np.ndarray,
+    senate_stance: np.ndarray,
+    kind: str,
+    administration_stance: float,
+    mood_sd: float,
+    cloture: int = 0,
+) -> tuple[float, float]:
+    """(chance both chambers pass a bill of `kind` introduced now, chance it becomes law),
+    averaging over the bill's national mood shock (Gauss-Hermite); the Senate needs at least
+    `cloture` votes besides a majority; a bill the administration would veto needs two thirds
+    of both chambers to become law."""
+    shocks = (mood_sd * _NODES)[:, None]
+    ph = yes_probability(house_stance[None, :], kind, shocks)
+    ps = yes_probability(senate_stance[None, :], kind, shocks)
+    nh, ns = len(house_stance), len(senate_stance)
+    both = _WEIGHTS @ (at_least(ph, nh // 2 + 1) * at_least(ps, max(ns // 2 + 1, cloture)))
+    if signs(kind, administration_stance):
+        return float(both), float(both)
+    override = _WEIGHTS @ (at_least(ph, math.ceil(2 * nh / 3)) * at_least(ps, math.ceil(2 * ns / 3)))
+    return float(both), float(override)
+
+
 def pass_probability(
     house_stance: np.ndarray,
     senate_stance: np.ndarray,
@@ -126,16 +149,10 @@ def pass_probability(
     cloture: int = 0,
 ) -> float:
     """Chance a bill of `kind` introduced now becomes law (None: both chambers pass, ignoring
-    the administration), averaging over the bill's national mood shock (Gauss-Hermite); the
-    Senate needs at least `cloture` votes besides a majority."""
-    shocks = (mood_sd * _NODES)[:, None]
-    ph = yes_probability(house_stance[None, :], kind, shocks)
-    ps = yes_probability(senate_stance[None, :], kind, shocks)
-    nh, ns = len(house_stance), len(senate_stance)
-    both = at_least(ph, nh // 2 + 1) * at_least(ps, max(ns // 2 + 1, cloture))
-    if administration_stance is not None and not signs(kind, administration_stance):
-        both = at_least(ph, math.ceil(2 * nh / 3)) * at_least(ps, math.ceil(2 * ns / 3))
-    return float(_WEIGHTS @ both)
+    the administration); see `pass_probabilities`."""
+    stance = 0.0 if administration_stance is None else administration_stance
+    congress, law = pass_probabilities(house_stance, senate_stance, kind, stance, mood_sd, cloture)
+    return congress if administration_stance is None else law
 
 
 def stratified_normal(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -575,14 +592,14 @@ class Politics:
         cloture = p["senate_cloture"]
         flips = int(((stance > 0) & (shadow <= 0)).sum()) - int(((stance <= 0) & (shadow > 0)).sum())
         against = logistic(stance[h]) - logistic(shadow[h])
-        congress = pass_probability(stance[h], stance[s], STANDARD_CRACKDOWN, None, p["mood_sd"], cloture)
+        congress, law = pass_probabilities(
+            stance[h], stance[s], STANDARD_CRACKDOWN, self.administration, p["mood_sd"], cloture
+        )
         self.last_pass_probability = congress
         self._snapshot = {
             "moat_index": flips / len(stance),
             "moat_votes_house": float(against.sum()),
-            "crackdown_pass_probability": pass_probability(
-                stance[h], stance[s], STANDARD_CRACKDOWN, self.administration, p["mood_sd"], cloture
-            ),
+            "crackdown_pass_probability": law,
             "crackdown_pass_probability_no_exposure": pass_probability(
                 shadow[h], shadow[s], STANDARD_CRACKDOWN, self.administration, p["mood_sd"], cloture
             ),

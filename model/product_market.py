@@ -94,7 +94,7 @@ class ProductMarket:
         pop = self.model.population
         n = len(self.managers)
         if len(self.rk_index):
-            count = np.bincount(pop.employer, minlength=len(self.rk_index)).astype(float)
+            count = pop.employer_count().astype(float)
             wanting = pop.interest_by_employer * count
             demand = np.bincount(self.rk_index, weights=wanting, minlength=n) / np.maximum(
                 np.bincount(self.rk_index, weights=count, minlength=n), 1.0

@@ -39,6 +39,7 @@ AGE_BANDS = (
     (55.0, 65.0, 0.20, 240_000.0, 80_000.0, 0.093, 75_000.0),
     (65.0, 70.0, 0.08, 272_588.0, 88_488.0, 0.101, 65_000.0),
 )
+_BAND = np.array(AGE_BANDS).T  # columns of AGE_BANDS: lo, hi, share, mean, median, deferral, salary
 VANGUARD_MEAN_BALANCE = 148_153.0
 VANGUARD_MEDIAN_BALANCE = 38_176.0
 
@@ -101,8 +102,9 @@ class Population:
         self.district_lean = district_lean
         self._emp_prob = employers.size_weight / employers.size_weight.sum()
         self._district_prob = district_share
-        self.employer = np.zeros(n, np.int32)
-        self.district = np.zeros(n, np.int16)
+        # indices as numpy's native index type: every gather and bincount reads them as is
+        self.employer = np.zeros(n, np.intp)
+        self.district = np.zeros(n, np.intp)
         for name in (
             "age",
             "retire_age",
@@ -151,16 +153,17 @@ class Population:
         # each participant's chance of reviewing the allocation in the last decision pass (None
         # until a pass has run, and again once anything it read may have changed)
         self.attention: np.ndarray | None = None
+        self._employer_count: np.ndarray | None = None
 
     # --- initial draws and entrants
     def _draw_people(self, rows: np.ndarray, initial: bool, employers: EmployerView) -> None:
         """Draw age, pay, saving and behavioural traits for `rows` (new people in those rows)."""
         rng, p, m = self.rng, self.p, len(rows)
+        lo_, hi_, shares, mean_, median_, deferral_, salary_ = _BAND
         if initial:
-            shares = np.array([b[2] for b in AGE_BANDS])
             band = rng.choice(len(AGE_BANDS), m, p=shares / shares.sum())
-            lo = np.array([b[0] for b in AGE_BANDS])[band]
-            hi = np.array([b[1] for b in AGE_BANDS])[band]
+            lo = lo_[band]
+            hi = hi_[band]
             age = lo + (hi - lo) * rng.random(m)
         else:
             age = rng.uniform(p["entry_age_min"], p["entry_age_max"], m)
@@ -172,12 +175,12 @@ class Population:
         later = age + 0.25 + rng.exponential(p["late_retirement_mean_years"], m)
         self.retire_age[rows] = np.where(retire > age + 0.25, retire, later)
         self.employer[rows] = rng.choice(self.n_employers, m, p=self._emp_prob)
-        med_salary = np.array([b[6] for b in AGE_BANDS])[band]
+        med_salary = salary_[band]
         self.salary[rows] = med_salary * np.exp(p["salary_sd"] * rng.standard_normal(m))
-        deferral = np.array([b[5] for b in AGE_BANDS])[band]
+        deferral = deferral_[band]
         self.deferral[rows] = np.clip(deferral * _mean_one_lognormal(rng, p["deferral_sd"], m), 0.01, 0.5)
-        mean = np.array([b[3] for b in AGE_BANDS])[band]
-        median = np.array([b[4] for b in AGE_BANDS])[band]
+        mean = mean_[band]
+        median = median_[band]
         bal = _lognormal_mean_median(rng, mean, median, m) * employers.balance_factor[self.employer[rows]]
         if not initial:
             bal *= self.balance_scale
@@ -273,10 +276,16 @@ class Population:
         held = (self.units_active[rows] + self.units_default[rows]) * self.price
         return (self.balance_other[rows] + held) / self.counterfactual[rows]
 
+    def employer_count(self) -> np.ndarray:
+        """Participant agents per employer (int; kept until entrants take new jobs)."""
+        if self._employer_count is None:
+            self._employer_count = np.bincount(self.employer, minlength=self.n_employers)
+        return self._employer_count
+
     def update_peer_share(self) -> None:
         """Share of coworkers and of contacts holding crypto, as seen at the start of the quarter."""
         holds = self.holds
-        count = np.bincount(self.employer, minlength=self.n_employers)
+        count = self.employer_count()
         cw = np.bincount(self.employer, weights=holds, minlength=self.n_employers) / np.maximum(count, 1)
         degree = self.degree
         w = self.p["coworker_weight"] if degree else 1.0
@@ -300,6 +309,7 @@ class Population:
             held=self.held[rows],
         )
         if len(rows):
+            self._employer_count = None
             self.departures.add(quarter, self.ident[rows])
             self.ident[rows] = self.next_ident + np.arange(len(rows))
             self.next_ident += len(rows)
@@ -341,7 +351,7 @@ class Population:
             self.attention,
         )
         interested = (util > 0.0).astype(float)
-        count = np.bincount(e, minlength=self.n_employers)
+        count = self.employer_count()
         self.interest_by_employer = np.bincount(
             e, weights=interested, minlength=self.n_employers
         ) / np.maximum(count, 1)
