@@ -345,16 +345,20 @@ def _retirement_security(model: mesa.Model) -> dict:
     pop, record = model.population, model.record
     age, held = pop.age, pop.held
     out = {}
-    for cohort, (lo, hi) in COHORTS.items():
-        mine = (age >= lo) & (age < hi)
-        holders = np.flatnonzero(mine & held)
-        others = int(mine.sum()) - len(holders)
-        ratio = pop.holder_ratios(holders)
-        median, (p5,) = (
-            order_statistics(ratio, (5.0,), ones=others) if len(holders) + others else (1.0, [1.0])
-        )
-        out[f"balance_ratio_median_{cohort}"] = median
-        out[f"balance_ratio_p5_{cohort}"] = p5
+    edges = [hi for _lo, hi in COHORTS.values()]  # cohorts are consecutive age bands from 0
+    cohort = np.searchsorted(edges, age, side="right")  # band index; len(COHORTS): older
+    size = np.bincount(cohort, minlength=len(edges) + 1)
+    holders = np.flatnonzero(held)
+    by_cohort = cohort[holders]
+    order = np.argsort(by_cohort, kind="stable")  # holders grouped by cohort, in row order
+    bounds = np.searchsorted(by_cohort[order], np.arange(len(edges) + 1))
+    for k, name in enumerate(COHORTS):
+        mine = holders[order[bounds[k] : bounds[k + 1]]]
+        others = int(size[k]) - len(mine)
+        ratio = pop.holder_ratios(mine)
+        median, (p5,) = order_statistics(ratio, (5.0,), ones=others) if size[k] else (1.0, [1.0])
+        out[f"balance_ratio_median_{name}"] = median
+        out[f"balance_ratio_p5_{name}"] = p5
     near = age >= pop.retire_age - NEAR_RETIREMENT_YEARS
     near_holders = np.flatnonzero(near & held)
     short = int((pop.holder_ratios(near_holders) < SHORTFALL).sum())

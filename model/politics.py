@@ -370,27 +370,49 @@ class Politics:
         gains strengthen and losses weaken it; times the issue's salience, 1 +
         exposure_news_salience x |4-quarter log return| + scandal salience.
         """
+        rows, values = self._holders_exposure()
+        out = np.zeros(self.model.population.n)
+        out[rows] = values
+        return out
+
+    def _holders_exposure(self) -> tuple[np.ndarray, np.ndarray]:
+        """(rows of the participants holding crypto, their exposure): everyone else's is 0."""
         p, pop, m = self.params, self.model.population, self.model
-        if not p["exposure_in_politics"]:
-            return np.zeros(pop.n)
-        stake = (pop.units_active + pop.units_default) * pop.price
+        rows = np.flatnonzero(pop.holds) if p["exposure_in_politics"] else np.zeros(0, np.intp)
+        stake = (pop.units_active[rows] + pop.units_default[rows]) * pop.price
         saturation = stake / (stake + p["exposure_half_stake_usd"])
-        base = stake - pop.last_gain
-        ret = np.clip(np.divide(pop.last_gain, base, out=np.zeros_like(base), where=base > 0), -1.0, 1.0)
+        last_gain = pop.last_gain[rows]
+        base = stake - last_gain
+        ret = np.clip(np.divide(last_gain, base, out=np.zeros_like(base), where=base > 0), -1.0, 1.0)
         gain = np.maximum(1.0 + p["exposure_gain_weight"] * ret, 0.0)
         salience = 1.0 + p["exposure_news_salience"] * abs(m.market.trailing_log_return()) + self._scandal
-        return saturation * gain * salience
+        return rows, saturation * gain * salience
+
+    @property
+    def interest(self) -> np.ndarray:
+        """Each participant's exposure as last observed (exposure units; elections read it)."""
+        if self._interest is None:
+            rows, values = self._exposure_now
+            self._interest = np.zeros(self.model.population.n)
+            self._interest[rows] = values
+        return self._interest
 
     def _observe_constituents(self) -> None:
-        """Per seat: holders, participants and exposure per voter; the constituent pressure."""
+        """Per seat: holders, participants and exposure per voter; the constituent pressure.
+
+        Sums run over the participants holding crypto only: everyone else adds exactly 0.
+        """
         p, pop = self.params, self.model.population
-        w, d = pop.weight, pop.district
-        self.interest = self.exposure()
+        w = pop.weight
+        self._exposure_now = rows, values = self._holders_exposure()
+        self._interest = None
+        holding = np.flatnonzero(pop.holds)
         sums = np.stack(
             [
-                np.bincount(d, weights=pop.holds.astype(float), minlength=HOUSE) * w,  # holders, people
-                np.bincount(d, minlength=HOUSE) * w,  # participants, people
-                np.bincount(d, weights=self.interest, minlength=HOUSE) * w,  # exposure, people x units
+                np.bincount(pop.district[holding], minlength=HOUSE) * w,  # holders, people
+                pop.district_count() * w,  # participants, people
+                np.bincount(pop.district[rows], weights=values, minlength=HOUSE)
+                * w,  # exposure, people x units
             ]
         )
         by_state = np.stack(

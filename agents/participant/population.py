@@ -154,6 +154,7 @@ class Population:
         # until a pass has run, and again once anything it read may have changed)
         self.attention: np.ndarray | None = None
         self._employer_count: np.ndarray | None = None
+        self._district_count: np.ndarray | None = None
 
     # --- initial draws and entrants
     def _draw_people(self, rows: np.ndarray, initial: bool, employers: EmployerView) -> None:
@@ -272,7 +273,7 @@ class Population:
         self.held |= (self.units_active > 0.0) | (self.units_default > 0.0)
 
     def holder_ratios(self, rows: np.ndarray) -> np.ndarray:
-        """Balance ratios of the participants in `rows` (the same values as balance_ratio)."""
+        """Balance ratios of the participants in `rows` (the same values as balance_ratio[rows])."""
         held = (self.units_active[rows] + self.units_default[rows]) * self.price
         return (self.balance_other[rows] + held) / self.counterfactual[rows]
 
@@ -281,6 +282,12 @@ class Population:
         if self._employer_count is None:
             self._employer_count = np.bincount(self.employer, minlength=self.n_employers)
         return self._employer_count
+
+    def district_count(self) -> np.ndarray:
+        """Participant agents per congressional district (int; kept until entrants arrive)."""
+        if self._district_count is None:
+            self._district_count = np.bincount(self.district, minlength=len(self._district_prob))
+        return self._district_count
 
     def update_peer_share(self) -> None:
         """Share of coworkers and of contacts holding crypto, as seen at the start of the quarter."""
@@ -305,11 +312,11 @@ class Population:
         exits = Exits(
             rows=rows,
             units=float((self.units_active[rows] + self.units_default[rows]).sum()),
-            ratio=self.balance_ratio[rows],
+            ratio=self.holder_ratios(rows),
             held=self.held[rows],
         )
         if len(rows):
-            self._employer_count = None
+            self._employer_count = self._district_count = None
             self.departures.add(quarter, self.ident[rows])
             self.ident[rows] = self.next_ident + np.arange(len(rows))
             self.next_ident += len(rows)
