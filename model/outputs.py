@@ -346,14 +346,14 @@ def _retirement_security(model: mesa.Model) -> dict:
     age, held = pop.age, pop.held
     out = {}
     edges = [hi for _lo, hi in COHORTS.values()]  # cohorts are consecutive age bands from 0
-    cohort = np.searchsorted(edges, age, side="right")  # band index; len(COHORTS): older
-    size = np.bincount(cohort, minlength=len(edges) + 1)
+    older = [age >= hi for hi in edges]
+    cohort = sum(o.view(np.int8) for o in older)  # band index; len(COHORTS): older than all
+    above = [len(age)] + [int(o.sum()) for o in older]
+    size = [above[k] - above[k + 1] for k in range(len(edges))]
     holders = np.flatnonzero(held)
     by_cohort = cohort[holders]
-    order = np.argsort(by_cohort, kind="stable")  # holders grouped by cohort, in row order
-    bounds = np.searchsorted(by_cohort[order], np.arange(len(edges) + 1))
     for k, name in enumerate(COHORTS):
-        mine = holders[order[bounds[k] : bounds[k + 1]]]
+        mine = holders[by_cohort == k]
         others = int(size[k]) - len(mine)
         ratio = pop.holder_ratios(mine)
         median, (p5,) = order_statistics(ratio, (5.0,), ones=others) if size[k] else (1.0, [1.0])
