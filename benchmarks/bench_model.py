@@ -172,7 +172,7 @@ def decision_step(n: int = 100_000, warm_quarters: int = 12, repeats: int = 5) -
     m = Crypto401kModel("baseline", rng=1, n_participants=n)
     m.run(warm_quarters)  # so that plans offer crypto and some participants hold it
     pop, view = m.population, m.employer_view
-    offered = m.offered_mask()
+    offered = m.option_mask()
     env = m.market_view
     saved = pop.alloc.copy()
     e = pop.employer

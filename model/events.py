@@ -87,7 +87,7 @@ class Events:
         ):
             units[rows] *= keep
             cost[rows] *= keep
-        m.market.plan_units = max(m.market.plan_units - lost * pop.weight, 0.0)
+        m.market.remove_units(lost * pop.weight)  # the fraudster sells the stolen units
         return lost * pop.price
 
     def metrics(self) -> dict:

@@ -1,39 +1,47 @@
-"""The crypto market: units of one asset, a tradable float, and weekly clearing of 401(k) orders.
+"""The crypto market: units of one asset, a float that grows as prices are lifted, and weekly
+clearing of 401(k) orders.
 
 Crypto is held and traded in units. A unit is one dollar's worth of crypto at quarter 0, so the
-supply is S = crypto_market_cap_usd units and the price index is the price in dollars. Only a
-share of the supply trades (`tradable_float_share`, F = share x S units); the rest is held by
-owners who do not sell.
+supply is S = crypto_market_cap_usd units and the price index is the price in dollars. A share
+of the supply trades (`tradable_float_share`, the float F0 = share x S units); the rest, the
+illiquid supply I = S - F0, is held by long-term holders.
 
-Each quarter has 13 weeks. In week w the exogenous log return r_w (Student-t, annual volatility
-`crypto_vol_annual`, plus drift, scheduled crashes, event shocks and optionally a share
-`momentum_feedback` of last quarter's log return) moves the price of everyone else's demand; then
-the 401(k) plans' orders of that week clear at one price p_w:
+Prices. The exogenous path (model/exogenous.py: everyone else's demand, with a share
+`momentum_feedback` of last quarter's log return added) sets an exogenous log price E_w each
+week; the 401(k) plans' holdings U add a log impact x, so log p_w = E_w + x(U_w). The impact is
+what makes the rest of the market hand the plans their units beyond the U0 they held at
+quarter 0:
 
-* dollar orders (payroll contributions and purchases, a 13th of the quarter's each week) buy
-  B_w / p_w units;
-* unit orders (sales, retirement withdrawals, a 13th each week) sell V_w units;
-* the target-date sleeves rebalance to their target: they hold A_w / p_w units after the week,
-  A_w being the sum over defaulted participants of sleeve/(1 - sleeve) x their non-crypto
-  money, so sleeves are on target at the price they trade at (a rebalancer that traded at a
-  stale price would chase its own impact).
+    U - U0 = O0 x (1 - exp(-x / k))  +  I x (1 - (1 + eta x) exp(-eta x))   (x > 0; the second term is 0 below)
+             float holders selling            long-term holders selling into the rise
 
-The plans then hold U_w = U_{w-1} + dU_w units, and the price is
+* the float's other holders (O0 = F0 - U0 units at quarter 0) have a constant-elasticity demand
+  (an inelastic market, Gabaix & Koijen 2021) with k = M x O0 / S: at quarter 0 a dollar of net
+  buying raises market value by M = `flow_multiplier` dollars;
+* long-term holders release coins as the plans lift the price far above what it would otherwise
+  be (`lth_supply_response`, eta): nothing for small moves (so M stays the quarter-0
+  multiplier), a growing share of the illiquid supply for large ones (a gamma(2) distribution
+  function of the log impact), never more than they hold. The float F = F0 + their release grows
+  with the impact, the plans' holdings stay below it, and the impact no longer runs away as the
+  plans' holdings approach the quarter-0 float: it stays finite until the plans would hold the
+  whole supply. With eta = 0 the float is fixed (version 0.2 of the model).
 
-    log p_w = log p_{w-1} + r_w + k x log((F - U_{w-1}) / (F - U_w)),   k = M x (F - U_0) / S,
+Weekly clearing. In week w the 401(k) plans' orders of that week clear at one price p_w:
+dollar orders (payroll contributions and purchases, a 13th of the quarter's each week) buy
+B_w / p_w units; unit orders (sales, retirement withdrawals, a 13th each week) sell V_w units;
+the target-date sleeves rebalance to their target, holding A_w / p_w units after the week
+(A_w being the sum over defaulted participants of sleeve/(1 - sleeve) x their non-crypto money),
+so sleeves are on target at the price they trade at. One scalar equation per week (monotone in
+the impact) gives p_w.
 
-an inelastic market (Gabaix & Koijen 2021): at quarter 0 a dollar of net buying raises market
-value by M dollars, and the price rises without bound as the plans' holdings approach the float,
-so the plans can never own more than the float (they buy ever fewer units per dollar). The
-impact of holdings is permanent; with no orders the price follows the exogenous path exactly.
-One scalar equation per week (monotone in the price) gives p_w.
+Units that leave the plans without a sale through the market (fees taken in units, which the
+managers who receive them sell; crypto stolen in a fraud, which the fraudster sells) lower U:
+the impact falls with them at the next week's price, as for any sale, so the price always
+equals E + x(U) for the units the plans actually hold.
 
 A shadow price follows the same exogenous returns with its own momentum and no 401(k) orders:
 it is exactly the price a run without the 401(k) channel (the no_401k scenario) has, so
 `flow_price_impact` = price / shadow price - 1 is the price change attributable to 401(k) flow.
-
-All random numbers come from the market's own generator and the number drawn per quarter never
-depends on anything else, so a counterfactual run sees the same exogenous path.
 """
 
 from __future__ import annotations
@@ -45,13 +53,14 @@ from typing import Any
 import numpy as np
 from scipy.optimize import brentq
 
-WEEKS = 13
+from model.exogenous import WEEKS, ExogenousPath
+
 # Numerical guards, never reached inside the declared parameter ranges (the property tests
-# check `guard_hits`): a week's exogenous log return stays within +-MAX_WEEKLY_LOG, and the
-# price index within [PRICE_FLOOR, PRICE_CEILING], so values never reach zero or infinity.
-MAX_WEEKLY_LOG = 5.0
+# check `guard_hits`): the price index stays within [PRICE_FLOOR, PRICE_CEILING], so values
+# never reach zero or infinity.
 PRICE_FLOOR = 1e-12
 PRICE_CEILING = 1e12
+_LOW, _HIGH = math.log(PRICE_FLOOR), math.log(PRICE_CEILING)
 
 
 @dataclass
@@ -71,30 +80,25 @@ class Orders:
 
 
 class CryptoMarket:
-    """Price, supply, tradable float and the plans' units of the crypto market."""
+    """Price, supply, float and the plans' units of the crypto market."""
 
     def __init__(self, params: dict, rng: np.random.Generator):
-        self.rng = rng
+        self.exogenous = ExogenousPath(params, rng)
         self.cap0 = params["crypto_market_cap_usd"]
         self.supply = self.cap0  # units: one unit is a dollar's worth at quarter 0
-        self.float_units = params["tradable_float_share"] * self.supply
+        self.float0 = params["tradable_float_share"] * self.supply  # F0
+        self.illiquid = self.supply - self.float0  # I: held by long-term holders
         self.multiplier = params["flow_multiplier"]
         self.momentum = params["momentum_feedback"]
-        self.df = params["tail_df"]
-        sigma_w = params["crypto_vol_annual"] / math.sqrt(52)
-        self.t_scale = sigma_w * math.sqrt((self.df - 2.0) / self.df)
-        self.mu_w = params["crypto_drift_annual"] / 52
-        self.bal_mu = params["balanced_return_annual"] / 4
-        self.bal_sigma = params["balanced_vol_annual"] / 2
-        self.crash_start = params["crash_quarter"]
-        self.crash_len = params["crash_quarters"]
-        self.crash_log = (
-            math.log1p(-params["crash_depth"]) / self.crash_len if params["crash_depth"] > 0 else 0.0
-        )
+        self.eta = params["lth_supply_response"]
+        self.initial_units = 0.0  # U0
+        self.plan_units = 0.0  # U: units the 401(k) plans hold
+        self.k = self.multiplier * self.float0 / self.supply
+        self.impact = 0.0  # x: log impact of the plans' holdings
+        self._impact_stale = False  # units left the plans outside a clearing
+        self.log_exogenous = 0.0  # E: the exogenous log price of this path (its own momentum)
         self.log_price = 0.0  # log of the price index (USD per unit)
         self.log_shadow = 0.0  # the same without 401(k) orders
-        self.plan_units = 0.0  # units the 401(k) plans hold
-        self.k = self.multiplier * self.float_units / self.supply
         self.price_history = [1.0]  # quarter-end price index, quarter 0 first
         self.shadow_history = [1.0]
         self.week_prices = np.ones(WEEKS)  # this quarter's clearing prices
@@ -104,16 +108,35 @@ class CryptoMarket:
         self.last_log_return = 0.0
         self.last_shadow_return = 0.0
         self.balanced_return = 0.0
-        self.guard_hits = 0  # weeks in which a numerical guard bound (0 inside declared ranges)
+        self.guard_hits = 0  # weeks in which a price guard bound (0 inside declared ranges)
         self._weekly = np.zeros(WEEKS)
-        self.extra_shock = 0.0  # a one-quarter log shock set by events (fraud), then cleared
 
     def hold_initial(self, units: float) -> None:
-        """The plans' holdings at quarter 0 (units; they set the impact exponent k)."""
-        if not 0.0 <= units < self.float_units:
+        """The plans' holdings at quarter 0 (units; they set the float holders' exponent k)."""
+        if not 0.0 <= units < self.float0:
             raise ValueError(f"initial 401(k) holdings {units:.4g} units outside [0, float)")
-        self.plan_units = units
-        self.k = self.multiplier * (self.float_units - units) / self.supply
+        self.initial_units = self.plan_units = units
+        self.k = self.multiplier * (self.float0 - units) / self.supply
+
+    # --- the supply curve of the rest of the market
+    def released(self, x: float) -> float:
+        """Units long-term holders have sold into the market at log impact x (0 for x <= 0)."""
+        if x <= 0.0 or self.eta == 0.0:
+            return 0.0
+        ex = self.eta * x
+        return self.illiquid * -math.expm1(-ex) - self.illiquid * ex * math.exp(-ex)
+
+    def absorbed(self, x: float) -> float:
+        """Units the rest of the market has passed to the plans beyond U0 at log impact x."""
+        others = self.float0 - self.initial_units
+        return others * -math.expm1(-x / self.k) + self.released(x)
+
+    def impact_of(self, units: float) -> float:
+        """The log impact at which the plans hold `units` (the inverse of `absorbed`)."""
+        target = units - self.initial_units
+        if target == 0.0:
+            return 0.0
+        return self._root(lambda x: self.absorbed(x) - target, 0.0, target > 0.0)
 
     # --- what participants and employers read
     @property
@@ -137,8 +160,13 @@ class CryptoMarket:
         return self.price * self.supply
 
     @property
+    def float_units(self) -> float:
+        """The tradable float now: the quarter-0 float plus what long-term holders released."""
+        return self.float0 + self.released(self.impact)
+
+    @property
     def holdings_share_of_float(self) -> float:
-        """The plans' units as a share of the tradable float (always below 1)."""
+        """The plans' units as a share of the tradable float now (always below 1)."""
         return self.plan_units / self.float_units
 
     def trailing_log_return(self, quarters: int = 4) -> float:
@@ -157,21 +185,24 @@ class CryptoMarket:
         return 1.0 - self.price_index / self.peak_weekly
 
     # --- the quarter
+    @property
+    def extra_shock(self) -> float:
+        """A one-quarter exogenous log shock set by events (fraud) for the next draw."""
+        return self.exogenous.extra_shock
+
+    @extra_shock.setter
+    def extra_shock(self, value: float) -> None:
+        self.exogenous.extra_shock = value
+
     def draw(self, quarter: int) -> None:
         """Draw this quarter's exogenous weekly returns and the balanced-portfolio return."""
-        z = self.rng.standard_t(self.df, WEEKS)
-        bal = self.rng.standard_normal()
-        crash = (
-            self.crash_log
-            if (self.crash_start >= 0 and self.crash_start <= quarter < self.crash_start + self.crash_len)
-            else 0.0
-        )
-        drift = self.mu_w + (crash + self.extra_shock) / WEEKS
-        raw = drift + self.t_scale * z
-        self._weekly = np.clip(raw, -MAX_WEEKLY_LOG, MAX_WEEKLY_LOG)
-        self.guard_hits += int((raw != self._weekly).sum())
-        self.extra_shock = 0.0
-        self.balanced_return = math.expm1(self.bal_mu - 0.5 * self.bal_sigma**2 + self.bal_sigma * bal)
+        self._weekly, self.balanced_return = self.exogenous.draw(quarter)
+
+    def remove_units(self, units: float) -> None:
+        """Units leave the plans outside the clearing (fees, fraud) and are sold: the impact follows."""
+        if units > 0.0:
+            self.plan_units = max(self.plan_units - units, 0.0)
+            self._impact_stale = True
 
     def clear(self, orders: Orders) -> np.ndarray:
         """Run the quarter's 13 weeks: exogenous moves and the plans' orders; the clearing prices.
@@ -180,79 +211,93 @@ class CryptoMarket:
         the quarter are `plan_units`.
         """
         start, shadow_start = self.log_price, self.log_shadow
-        x, shadow = self.log_price, self.log_shadow
+        exo, shadow = self.log_exogenous, self.log_shadow
         units = self.plan_units
+        if self._impact_stale:
+            self.impact = self.impact_of(units)
+            self._impact_stale = False
+        x = self.impact
         sleeves = orders.sleeves
         buy_w, sell_w = orders.buy_usd / WEEKS, orders.sell_units / WEEKS
         trading = buy_w > 0.0 or sell_w > 0.0 or sleeves is not None
         momentum_real = self.momentum * self.last_log_return / WEEKS
         momentum_shadow = self.momentum * self.last_shadow_return / WEEKS
-        low, high = math.log(PRICE_FLOOR), math.log(PRICE_CEILING)
         logs = np.empty(WEEKS)
         prices = np.empty(WEEKS)
         peak, max_dd = self.peak_weekly, self.max_drawdown
+        before = self.log_price
         for w in range(WEEKS):
-            before = x
-            pre = x + self._weekly[w] + momentum_real
-            shadow = shadow + self._weekly[w] + momentum_shadow  # the same sum as `pre`, bit for bit
+            exo = min(max(exo + self._weekly[w] + momentum_real, _LOW), _HIGH)
+            shadow = min(max(shadow + self._weekly[w] + momentum_shadow, _LOW), _HIGH)  # `exo` unimpacted
             if trading:
                 coef, released = sleeves.order() if sleeves is not None else (0.0, 0.0)
-                x = self._clearing_log_price(pre, units, buy_w + coef, sell_w + released)
-                p = math.exp(x)
-                units = min(units + (buy_w + coef) / p - sell_w - released, self.float_units * (1.0 - 1e-12))
+                dollars, sold = buy_w + coef, sell_w + released
+                x = self._clear_week(exo, units, x, dollars, sold)
+                p = math.exp(exo + x)
+                units = max(units + dollars / p - sold, 0.0)
                 if sleeves is not None:
                     sleeves.fill(p)
-            else:
-                x = pre
-            if not low <= x <= high:
+            log_p = exo + x
+            if not _LOW <= log_p <= _HIGH:
                 self.guard_hits += 1
-                x = min(max(x, low), high)
-            shadow = min(max(shadow, low), high)
-            prices[w] = math.exp(x)
-            logs[w] = x - before
+                log_p = min(max(log_p, _LOW), _HIGH)
+            prices[w] = math.exp(log_p)
+            logs[w] = log_p - before
+            before = log_p
             peak = max(peak, prices[w])
             max_dd = max(max_dd, 1.0 - prices[w] / peak)
-        self.log_price, self.log_shadow, self.plan_units = x, shadow, max(units, 0.0)
+        self.log_exogenous, self.log_shadow, self.log_price = exo, shadow, before
+        self.plan_units, self.impact = units, x
         self.peak_weekly, self.max_drawdown = peak, max_dd
         self.week_prices = prices
         self.realized_vol = float(np.std(logs, ddof=1) * math.sqrt(52))
-        self.last_log_return = x - start
+        self.last_log_return = before - start
         self.last_shadow_return = shadow - shadow_start
         self.price_history.append(self.price_index)
         self.shadow_history.append(self.price_index_no_401k)
         return prices
 
-    def _clearing_log_price(self, pre: float, units: float, dollars: float, sold: float) -> float:
-        """The week's log price at which the plans' net order clears (see the module docstring).
+    def _clear_week(self, exo: float, units: float, x: float, dollars: float, sold: float) -> float:
+        """The week's log impact at which the plans' net order clears (see the module docstring).
 
-        dollars: USD of buy orders, counting the sleeves' target coefficient (they hold it / p);
-        sold: units leaving the plans (sell orders and the sleeves' units before the week).
+        exo: the week's exogenous log price; units, x: the plans' units and the impact before
+        the week; dollars: USD of buy orders, counting the sleeves' target coefficient (they
+        hold it / p); sold: units leaving the plans (sell orders and the sleeves' units before
+        the week).
         """
-        room = self.float_units - units
-        k = self.k
+        if dollars == 0.0 and sold == 0.0:
+            return x
+        gap = units - self.initial_units - sold
 
-        def excess(x: float) -> float:
-            change = dollars / math.exp(x) - sold
-            if change >= room:
-                return -1e300  # buying the whole float: only an infinite price clears it
-            return x - pre - k * (math.log(room) - math.log(room - change))
+        def excess(
+            y: float,
+        ) -> float:  # increasing in y: the rest of the market's supply minus the plans' demand
+            return self.absorbed(y) - gap - dollars * math.exp(-exo - y)
 
-        if dollars / math.exp(pre) == sold or k == 0.0:
-            return pre
+        up = excess(x) < 0.0
+        bound = _HIGH - exo if up else _LOW - exo  # the price guard's limit for the impact
+        if (excess(bound) < 0.0) if up else (excess(bound) > 0.0):
+            self.guard_hits += 1
+            return bound
+        return self._root(excess, x, up)
+
+    @staticmethod
+    def _root(f, x: float, up: bool) -> float:
+        """The root of the increasing function f, searched upward (up) or downward from x."""
         step = 0.05
-        if excess(pre) < 0.0:  # net buying: the price rises
-            hi = pre + step
-            while excess(hi) < 0.0:
+        if up:
+            hi = x + step
+            while f(hi) < 0.0:
                 step *= 2.0
-                hi = pre + step
-            lo = pre
-        else:  # net selling: the price falls
-            lo = pre - step
-            while excess(lo) > 0.0:
+                hi = x + step
+            lo = x
+        else:
+            lo = x - step
+            while f(lo) > 0.0:
                 step *= 2.0
-                lo = pre - step
-            hi = pre
-        return brentq(excess, lo, hi, xtol=1e-13, rtol=1e-14)
+                lo = x - step
+            hi = x
+        return brentq(f, lo, hi, xtol=1e-13, rtol=1e-14)
 
     # --- what the volatility report reads
     def return_volatility(self, horizon: int) -> float:

@@ -218,7 +218,7 @@ class Crypto401kModel(mesa.Model):
             pop.alloc[:] = p["static_allocation"]
             self._static_order = p["static_allocation"] * pop.balance
             return
-        offered = self.offered_mask()
+        offered = self.option_mask()
         view = self.employer_view
         u = rules.utility(pop.affinity, pop.trend_trait, 0.0, view.fee[pop.employer], self.market_view, pop.k)
         holder = offered & (u > 0) & (pop.rng.random(pop.n) < p["initial_uptake"])
@@ -309,13 +309,20 @@ class Crypto401kModel(mesa.Model):
         )
         return self.market_view
 
-    def offered_mask(self) -> np.ndarray:
-        """Whether each participant's plan offers a crypto option (bool per participant)."""
+    def option_mask(self) -> np.ndarray:
+        """Whether each participant's plan menu has a crypto option to choose (bool per participant)."""
         if not self.params["channel_401k"]:
             return np.zeros(self.population.n, bool)
         if self.params["static_allocation"] > 0:  # the static claim puts everyone in
             return np.ones(self.population.n, bool)
         return self.employer_view.offers[self.population.employer]
+
+    def offered_mask(self) -> np.ndarray:
+        """Whether each participant's plan offers crypto in either way: a menu option, or a
+        default product with a crypto sleeve (bool per participant; `participants_offered_share`).
+        Nobody holds crypto through a plan that offers none."""
+        view = self.employer_view
+        return self.option_mask() | (view.sleeve > 0.0)[self.population.employer]
 
     # --- the quarter
     def step(self) -> None:
@@ -336,7 +343,7 @@ class Crypto401kModel(mesa.Model):
         employer_rule.educate(t, np.arange(t.n), self.params, self.streams["employers"])
         self.employer_view = view = self._employer_view()
         # 5. participants: retirement and entry, decisions, orders
-        exits = pop.retire_and_enter(q, view)
+        exits = pop.retire_and_enter(q, view, self.market.price_index_no_401k)
         self.record.retirements(exits)
         book = self._orders(view)
         # 6. the market clears the orders week by week; accounts settle at the weeks' prices
@@ -354,7 +361,7 @@ class Crypto401kModel(mesa.Model):
             pop, book, prices, view.fee[e], view.sleeve_fee[e], self.market.balanced_return, flows
         )
         accounts.settle_withdrawals(exits.units, prices, start_price, flows)
-        self.market.plan_units = max(self.market.plan_units - fee_units * w, 0.0)  # fees go to managers
+        self.market.remove_units(fee_units * w)  # the managers who receive the fees sell them
         self.products.settle_aum()
         self._lawsuits()
         # 7. politics
@@ -373,7 +380,7 @@ class Crypto401kModel(mesa.Model):
         if not p["channel_401k"]:
             return accounts.open_quarter(pop, view, none, np.zeros(n), none, none, np.zeros(n))
         pop.update_peer_share()
-        offered = self.offered_mask()
+        offered = self.option_mask()
         if p["static_allocation"] > 0:
             # Buy and hold: the purchase at the order (made in quarter 1) and the payroll
             # pipeline at the static share; no behaviour and no rebalancing.

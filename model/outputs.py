@@ -22,7 +22,41 @@ if TYPE_CHECKING:
 
 COHORTS = {"under35": (0.0, 35.0), "35_49": (35.0, 50.0), "50_64": (50.0, 65.0)}
 SHORTFALL = 0.9  # a balance more than 10% below the no-crypto counterfactual
+BEHIND = 0.95  # a holder more than 5% behind the no-crypto counterfactual
 NEAR_RETIREMENT_YEARS = 10.0
+AGES = {"under35": "under 35", "35_49": "aged 35-49", "50_64": "aged 50-64"}
+HOLDER = (
+    "holders: participants who hold crypto in the plan or have held it since the order (1 when"
+    " there are none)"
+)
+SHADOW = ", their crypto valued at price_index_no_401k: what they would have if their plans' buying had not moved the price"
+
+
+def _holder_outputs() -> dict[str, tuple[str, str]]:
+    """The holders' retirement outputs: per cohort and at retirement, at the market's and at
+    the shadow price."""
+    out: dict[str, tuple[str, str]] = {}
+    groups = [(f"_{c}", f"{HOLDER} {ages}") for c, ages in AGES.items()]
+    groups.append(
+        ("", "holders at the moment they retired, over everyone who retired so far (1 before anyone)")
+    )
+    for suffix, who in groups:
+        prefix = "retiree_holder" if not suffix else "holder"
+        for price, note in (("", ""), ("_at_shadow_price", SHADOW)):
+            out[f"{prefix}_balance_ratio_median{suffix}{price}"] = (
+                "ratio",
+                f"median of balance / no-crypto counterfactual balance among {who}{note}",
+            )
+            out[f"{prefix}_balance_ratio_p5{suffix}{price}"] = (
+                "ratio",
+                f"5th percentile of balance / no-crypto counterfactual balance among {who}{note}",
+            )
+            out[f"{prefix}_share_behind_5pct{suffix}{price}"] = (
+                "share of holders",
+                f"share more than 5% below their no-crypto counterfactual among {who}{note} (0 without holders)",
+            )
+    return out
+
 
 # name: (unit, meaning)
 OUTPUTS: dict[str, tuple[str, str]] = {
@@ -39,13 +73,27 @@ OUTPUTS: dict[str, tuple[str, str]] = {
         "share of plans",
         "plans whose menu has a crypto option or a default product with a crypto sleeve",
     ),
-    "participants_offered_share": ("share of participants", "participants whose plan offers crypto"),
+    "participants_offered_share": (
+        "share of participants",
+        "participants whose plan offers crypto in either way: a menu option, or a default product"
+        " with a crypto sleeve (the plans of plans_offering_share)",
+    ),
+    "participants_with_option_share": (
+        "share of participants",
+        "participants whose plan menu has a crypto option they may choose (part of"
+        " participants_offered_share)",
+    ),
     # holdings and flows
     "crypto_aum_usd": ("USD", "crypto held in 401(k) accounts at quarter end"),
     "crypto_units_held": ("units", "crypto the plans hold, in units of the asset (1 unit = $1 at quarter 0)"),
     "holdings_share_of_float": (
         "share of 1",
-        "the plans' units as a share of the tradable float (never above 1)",
+        "the plans' units as a share of the tradable float now (never above 1)",
+    ),
+    "supply_response_units": (
+        "units",
+        "units long-term holders have sold into the market because 401(k) flows lifted the price:"
+        " the tradable float's growth beyond its quarter-0 size",
     ),
     "invested_usd": (
         "USD per quarter",
@@ -178,6 +226,7 @@ OUTPUTS: dict[str, tuple[str, str]] = {
         "share of participants",
         "share of those who retired so far who left with more than 10% less than their counterfactual",
     ),
+    **_holder_outputs(),
     "panic_sales_usd": (
         "USD per quarter",
         "proceeds of panic sales (holders selling everything after a drawdown)",
@@ -266,9 +315,11 @@ def quarter_outputs(model: mesa.Model) -> dict:
         "default_adoption_rate": float(default.sum() / n),
         "plans_offering_share": float(offers.mean()) if len(offers) else 0.0,
         "participants_offered_share": float(model.offered_mask().mean()),
+        "participants_with_option_share": float(model.option_mask().mean()),
         "crypto_aum_usd": crypto,
         "crypto_units_held": units,
         "holdings_share_of_float": float(market.holdings_share_of_float),
+        "supply_response_units": float(market.float_units - market.float0),
         "invested_usd": float(flows.invested * w),
         "cumulative_invested_usd": float(record.cumulative_invested),
         "contributions_to_crypto_usd": float(flows.contributions * w),
@@ -352,6 +403,7 @@ def _retirement_security(model: mesa.Model) -> dict:
     size = [above[k] - above[k + 1] for k in range(len(edges))]
     holders = np.flatnonzero(held)
     by_cohort = cohort[holders]
+    shadow = model.market.price_index_no_401k
     for k, name in enumerate(COHORTS):
         mine = holders[by_cohort == k]
         others = int(size[k]) - len(mine)
@@ -359,6 +411,8 @@ def _retirement_security(model: mesa.Model) -> dict:
         median, (p5,) = order_statistics(ratio, (5.0,), ones=others) if size[k] else (1.0, [1.0])
         out[f"balance_ratio_median_{name}"] = median
         out[f"balance_ratio_p5_{name}"] = p5
+        out.update(_holders(ratio, f"_{name}", "holder"))
+        out.update(_holders(pop.holder_ratios(mine, shadow), f"_{name}_at_shadow_price", "holder"))
     near = age >= pop.retire_age - NEAR_RETIREMENT_YEARS
     near_holders = np.flatnonzero(near & held)
     short = int((pop.holder_ratios(near_holders) < SHORTFALL).sum())
@@ -369,10 +423,26 @@ def _retirement_security(model: mesa.Model) -> dict:
     out["retiree_balance_ratio_median"] = median
     out["retiree_balance_ratio_p5"] = p5
     out["retiree_shortfall_share"] = float((retired < SHORTFALL).sum() / count) if count else 0.0
+    out.update(_holders(retired, "", "retiree_holder"))
+    out.update(_holders(record.retiree_ratios(at_shadow_price=True), "_at_shadow_price", "retiree_holder"))
     out["panic_sales_usd"] = float(model.flows.panic_sales * pop.weight)
     out["panic_cost_vs_holding_usd"] = float(record.panic_units * model.market.price - record.panic_proceeds)
     out["cumulative_fees_paid_usd"] = float(record.cumulative_fees)
     return out
+
+
+def _holders(ratio: np.ndarray, suffix: str, prefix: str) -> dict:
+    """Median, 5th percentile and share more than 5% behind of holders' balance ratios."""
+    if not len(ratio):
+        median, p5, behind = 1.0, 1.0, 0.0
+    else:
+        median, (p5,) = order_statistics(ratio, (5.0,))
+        behind = int((ratio < BEHIND).sum()) / len(ratio)
+    return {
+        f"{prefix}_balance_ratio_median{suffix}": median,
+        f"{prefix}_balance_ratio_p5{suffix}": p5,
+        f"{prefix}_share_behind_5pct{suffix}": behind,
+    }
 
 
 def read(model: mesa.Model, name: str):

@@ -263,7 +263,16 @@ _DECLARED = [
     _P("tradable_float_share", float, 0.3, "share of supply", 0.05, 1.0,
        "assumption, of the order of bitcoin's liquid supply: about 70-75% is held by owners who"
        " rarely sell (Glassnode's illiquid supply, 2024-25)", "market",
-       "Share of the crypto supply that trades; the plans can never hold more than it."),
+       "Share of the crypto supply that trades at quarter 0; long-term holders hold the rest."),
+    _P("lth_supply_response", float, 0.77, "per unit log impact", 0.0, 5.0,
+       "derived: long-term holders' supply fell ~900,000 BTC of ~14.9M (6%) while the price rose"
+       " ~67% (Dec 2023-Mar 2024, Glassnode as relayed by the press; 0.62 without the GBTC"
+       " outflows in it); in 2025 -452,532 BTC (3%) for a rise of ~18% (Jul-Nov 2025) would give"
+       " ~1.6. Assumption: long-term holders answer a rise lifted by the plans as any rise; 0"
+       " fixes the float", "market",
+       "Long-term holders' supply response: at a log price impact x of 401(k) flows they have"
+       " sold a share 1 - (1 + eta x) exp(-eta x) of the illiquid supply (nothing for small"
+       " moves, never more than they hold)."),
     _P("momentum_feedback", float, 0.0, "share of last quarter's return", -0.3, 0.3,
        "assumption (other demand may chase returns); crypto shows time-series momentum of this"
        " order (Liu & Tsyvinski 2021, RFS 34(6)); at 1 every return would repeat forever",

@@ -7,8 +7,11 @@ read and what happens to them:
 * what voters have at stake (`exposure`): for each participant, stake / (stake +
   exposure_half_stake_usd), saturating in the crypto dollars held, times max(0, 1 +
   exposure_gain_weight x last quarter's return on them), times the issue's salience (1 +
-  exposure_news_salience x |4-quarter log return| + scandal salience); 0 without crypto, and 0
-  for everyone when `exposure_in_politics` is false (the moat's counterfactual);
+  exposure_news_salience x |4-quarter log return| + scandal salience); 0 without crypto. It is
+  always measured (`exposure_index`); `exposure_in_politics` = false (the moat's counterfactual)
+  removes its every effect, exactly as the four weights that carry it (`EXPOSURE_WEIGHTS`:
+  exposure_weight, candidate_exposure_weight, rescission_exposure_weight, crypto_vote_weight)
+  all at 0;
 * constituent pressure per seat, by numpy bincount over the participant columns:
       pressure = exposure_weight x (sum of voters' exposure, US scale) / votes cast in the seat,
   and the national exposure index (the same over all votes cast);
@@ -57,6 +60,14 @@ from agents.politician import rule as member_rule
 from model import calendar
 from model.geography import DISTRICT_STATE, ELECTORAL_TOTAL, ELECTORAL_VOTES
 
+# The parameters through which voters' exposure reaches political decisions: exposure_in_politics
+# = false is the same model as all of them at 0.
+EXPOSURE_WEIGHTS = (
+    "exposure_weight",
+    "candidate_exposure_weight",
+    "rescission_exposure_weight",
+    "crypto_vote_weight",
+)
 _NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(9)
 _WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
 
@@ -178,6 +189,8 @@ class Politics:
         self.model = model
         self.params = p = model.params
         self.rng = rng = model.streams["politics"]
+        # the weights exposure acts through: every one 0 when it is switched off
+        self.w = {name: p[name] if p["exposure_in_politics"] else 0.0 for name in EXPOSURE_WEIGHTS}
         geo = model.geography
         self.seat_lean = {"house": geo.district_lean, "senate": geo.state_lean()}
         self.seats_per_state = np.bincount(DISTRICT_STATE, minlength=geo.n_states)
@@ -347,7 +360,7 @@ class Politics:
         gap = (
             p["rescind_threshold"]
             - self.administration
-            - p["rescission_exposure_weight"] * self.exposure_index
+            - self.w["rescission_exposure_weight"] * self.exposure_index
         )
         return float(logistic(gap / p["rescind_spread"]))
 
@@ -378,7 +391,7 @@ class Politics:
     def _holders_exposure(self) -> tuple[np.ndarray, np.ndarray]:
         """(rows of the participants holding crypto, their exposure): everyone else's is 0."""
         p, pop, m = self.params, self.model.population, self.model
-        rows = np.flatnonzero(pop.holds) if p["exposure_in_politics"] else np.zeros(0, np.intp)
+        rows = np.flatnonzero(pop.holds)
         stake = (pop.units_active[rows] + pop.units_default[rows]) * pop.price
         saturation = stake / (stake + p["exposure_half_stake_usd"])
         last_gain = pop.last_gain[rows]
@@ -402,7 +415,7 @@ class Politics:
 
         Sums run over the participants holding crypto only: everyone else adds exactly 0.
         """
-        p, pop = self.params, self.model.population
+        pop = self.model.population
         w = pop.weight
         self._exposure_now = rows, values = self._holders_exposure()
         self._interest = None
@@ -420,7 +433,7 @@ class Politics:
         )
         self.pressure, self.participants, self.voter_share = {}, {}, {}
         for chamber, s in (("house", sums), ("senate", by_state)):
-            self.pressure[chamber] = p["exposure_weight"] * s[2] / self.votes[chamber]
+            self.pressure[chamber] = self.w["exposure_weight"] * s[2] / self.votes[chamber]
             self.participants[chamber] = s[1]
             self.voter_share[chamber] = np.minimum(s[0] / self.votes[chamber], 1.0)
         total_votes = self.votes["house"].sum()
@@ -558,7 +571,7 @@ class Politics:
         gap = np.tanh(inc_stance / 2.0) - np.tanh(ch_stance / 2.0)
         u = (
             p["party_vote_weight"] * pop.party_lean[voting] * inc_party[j]
-            + p["crypto_vote_weight"] * self.interest[voting] * gap[j]
+            + self.w["crypto_vote_weight"] * self.interest[voting] * gap[j]
             + advantage[j]
         )
         count = np.bincount(j, minlength=len(seats))
@@ -579,10 +592,12 @@ class Politics:
         state swing) gives its electoral votes (House seats + 2; DC's 3 go to the Democrat).
         """
         p, pop, rng = self.params, self.model.population, self.rng
-        pull = p["candidate_exposure_weight"] * self.exposure_index
+        pull = self.w["candidate_exposure_weight"] * self.exposure_index
         s_r = float(np.clip(rng.normal(p["candidate_stance_r"], p["candidate_stance_sd"]) + pull, -1, 1))
         s_d = float(np.clip(rng.normal(p["candidate_stance_d"], p["candidate_stance_sd"]) + pull, -1, 1))
-        u = p["party_vote_weight"] * pop.party_lean + p["crypto_vote_weight"] * self.interest * (s_r - s_d)
+        u = p["party_vote_weight"] * pop.party_lean + self.w["crypto_vote_weight"] * self.interest * (
+            s_r - s_d
+        )
         states = len(self.seats_per_state)
         home = DISTRICT_STATE[pop.district]
         count = np.bincount(home, minlength=states)

@@ -28,7 +28,9 @@ class Record:
         self.cumulative_fees = 0.0  # USD
         self.panic_units = 0.0  # units sold in panics so far
         self.panic_proceeds = 0.0  # USD those sales raised
-        self._retirees: list[np.ndarray] = []  # balance ratio of each retiree who held crypto, at retirement
+        # balance ratio of each retiree who held crypto, at retirement: valued at the market's
+        # price (row 0) and at the no-401(k) price (row 1)
+        self._retirees: list[np.ndarray] = []
         self.retirees_never_held = 0  # retirees who never held crypto (their ratio is exactly 1)
         self._retiree_cache: np.ndarray | None = None
         self.row: dict = {}
@@ -37,14 +39,17 @@ class Record:
         """Remember the balance ratios of this quarter's retirees who held crypto, and count the others."""
         self.retirees_never_held += int((~exits.held).sum())
         if exits.held.any():
-            self._retirees.append(np.array(exits.ratio[exits.held]))
+            self._retirees.append(np.stack([exits.ratio[exits.held], exits.ratio_at_shadow[exits.held]]))
             self._retiree_cache = None
 
-    def retiree_ratios(self) -> np.ndarray:
-        """Balance over counterfactual at retirement of every retiree so far who held crypto."""
+    def retiree_ratios(self, at_shadow_price: bool = False) -> np.ndarray:
+        """Balance over counterfactual at retirement of every retiree so far who held crypto
+        (their crypto valued at the no-401(k) price if `at_shadow_price`)."""
         if self._retiree_cache is None:
-            self._retiree_cache = np.concatenate(self._retirees) if self._retirees else np.zeros(0)
-        return self._retiree_cache
+            self._retiree_cache = (
+                np.concatenate(self._retirees, axis=1) if self._retirees else np.zeros((2, 0))
+            )
+        return self._retiree_cache[int(at_shadow_price)]
 
     def close_quarter(self, model: mesa.Model) -> None:
         """Fold this quarter's flows into the totals, then build the quarter's output row."""

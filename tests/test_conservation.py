@@ -41,7 +41,10 @@ def test_holdings_are_units_within_the_float_in_the_heaviest_default_scenario():
     m, t = stepped("tdf_default", quarters=40, seed=7, n_participants=20000, n_employers=1000)
     check_table(t, m.params, scheduled_only=False)
     assert (t["holdings_share_of_float"] < 1.0).all()
-    assert (t["crypto_aum_usd"] < m.params["tradable_float_share"] * t["crypto_market_cap_usd"]).all()
+    supply = m.params["crypto_market_cap_usd"]  # units
+    float_share = m.params["tradable_float_share"] + t["supply_response_units"] / supply
+    assert (t["crypto_aum_usd"] < float_share * t["crypto_market_cap_usd"]).all()
+    assert (t["supply_response_units"] < (1 - m.params["tradable_float_share"]) * supply).all()
     flow = t["net_flow_usd"].abs() / t["crypto_market_cap_usd"]
     assert flow.max() < 0.3
     assert m.market.guard_hits == 0
@@ -150,3 +153,23 @@ def test_fees_are_paid_and_the_asset_weighted_fee_is_what_holders_pay():
     # a quarter's fees are a quarter of the annual fee on what is held
     q = t.iloc[-1]
     assert q["fees_paid_usd"] == pytest.approx(q["asset_weighted_fee"] / 4 * q["crypto_aum_usd"], rel=0.05)
+
+
+@pytest.mark.parametrize("scenario", ["baseline", "tdf_default", "hostile_turn"])
+def test_nobody_holds_crypto_through_a_plan_that_offers_none(scenario):
+    # One meaning of "offers": a menu option, or a default product with a crypto sleeve.
+    m = Crypto401kModel(scenario, rng=4, n_participants=4000, n_employers=200)
+    pop = m.population
+    for _ in range(24):
+        m.step()
+        offered, option = m.offered_mask(), m.option_mask()
+        assert not (pop.holds & ~offered).any()
+        assert not ((pop.units_active > 0) & ~option).any()  # chosen crypto needs a menu option
+        row = m.record.row
+        assert row["adoption_rate"] <= row["participants_offered_share"]
+        assert (
+            row["active_adoption_rate"]
+            <= row["participants_with_option_share"]
+            <= row["participants_offered_share"]
+        )
+    assert row["participants_offered_share"] > 0

@@ -37,21 +37,71 @@ class Sleeve:
 
 
 # --- units and the float
-def test_the_plans_can_never_buy_more_than_the_float():
-    m = market(flow_multiplier=4.5, crypto_vol_annual=0.0, crypto_drift_annual=0.0)
+def buy_every_quarter(m: CryptoMarket, dollars: float, quarters: int = 12) -> list[float]:
+    """The units the same dollars buy each quarter (no exogenous moves)."""
     m.draw(1)
     bought = []
-    for q in range(1, 13):
+    for q in range(1, quarters + 1):
         before = m.plan_units
-        m.clear(Orders(buy_usd=0.1 * m.cap0))  # $390B every quarter, whatever the price
+        m.clear(Orders(buy_usd=dollars))
         bought.append(m.plan_units - before)
-        assert m.plan_units < m.float_units
+        assert m.plan_units < m.float_units <= m.supply
         m.draw(q + 1)
-    # Each quarter the same dollars buy fewer units: the price runs away from the buyers, and
-    # the holdings approach the float without reaching it.
+    return bought
+
+
+def test_with_a_fixed_float_the_plans_approach_it_without_reaching_it():
+    m = market(flow_multiplier=4.5, crypto_vol_annual=0.0, crypto_drift_annual=0.0, lth_supply_response=0.0)
+    bought = buy_every_quarter(m, 0.1 * m.cap0)  # $390B every quarter, whatever the price
+    # Each quarter the same dollars buy fewer units: the price runs away from the buyers.
     assert all(later < earlier for earlier, later in zip(bought, bought[1:], strict=False))
     assert 0.9 < m.holdings_share_of_float < 1.0
+    assert m.float_units == m.float0
     assert m.guard_hits == 0
+
+
+def test_long_term_holders_selling_into_the_rise_bound_the_impact():
+    fixed = market(
+        flow_multiplier=4.5, crypto_vol_annual=0.0, crypto_drift_annual=0.0, lth_supply_response=0.0
+    )
+    elastic = market(flow_multiplier=4.5, crypto_vol_annual=0.0, crypto_drift_annual=0.0)
+    buy_every_quarter(fixed, 0.1 * fixed.cap0)
+    bought = buy_every_quarter(elastic, 0.1 * elastic.cap0)
+    assert all(later < earlier for earlier, later in zip(bought, bought[1:], strict=False))
+    # the float grows with what long-term holders sell, never beyond what they hold
+    assert elastic.float0 < elastic.float_units < elastic.supply
+    assert 0.0 < elastic.released(elastic.impact) < elastic.illiquid
+    assert elastic.plan_units > fixed.plan_units  # the same dollars found more coins
+    assert elastic.price < fixed.price / 3  # $4.7T of buying lifts the price far less
+    assert elastic.guard_hits == 0
+
+
+def test_long_term_holders_do_not_answer_small_moves():
+    m = market()
+    assert m.released(0.0) == 0.0 and m.released(-1.0) == 0.0
+    assert m.released(1e-4) < 1e-7 * m.illiquid  # second order in the impact
+    assert m.released(0.513) == pytest.approx(0.06 * m.illiquid, rel=0.02)  # the calibration point
+    assert m.released(50.0) == pytest.approx(m.illiquid)
+
+
+def test_units_that_leave_without_a_sale_move_the_price_as_a_sale_does():
+    # Fees taken in units are sold by the managers, stolen units by the fraudster: the price
+    # follows the units the plans hold, whoever sold them.
+    sold, removed = (
+        market(crypto_vol_annual=0.0, crypto_drift_annual=0.0, flow_multiplier=10.0) for _ in range(2)
+    )
+    for m in (sold, removed):
+        m.hold_initial(0.2 * m.float0)
+        m.draw(1)
+        m.clear(Orders(buy_usd=0.05 * m.cap0))
+        m.draw(2)
+    units = 0.3 * sold.plan_units
+    sold.clear(Orders(sell_units=units))
+    removed.remove_units(units)
+    removed.clear(Orders())
+    assert removed.plan_units == pytest.approx(sold.plan_units, rel=1e-12)
+    assert removed.price == pytest.approx(sold.price, rel=1e-9)
+    assert removed.price < removed.price_history[-2]  # the sale took the price down
 
 
 def test_a_dollar_of_buying_moves_market_value_by_the_multiplier():
@@ -120,16 +170,18 @@ def test_no_orders_follow_the_exogenous_path_bit_for_bit():
 def test_volatility_measures_see_dampening_and_amplification():
     # Flows that react to last quarter's return: a contrarian flow makes returns mean-revert
     # (lower volatility of annual and two-year returns), a trend-chasing one makes them trend
-    # (higher volatility at every horizon), on the same exogenous paths.
+    # (higher volatility), on the same exogenous paths. Reacting to the last quarter, they
+    # change how returns follow each other, which multi-quarter horizons see; a quarter's own
+    # volatility barely moves.
     seeds = range(12)
     horizons = (1, 4, 8)
+    paths = {rule: [flow_path(s, rule) for s in seeds] for rule in ("none", "contrarian", "trend")}
+    assert all(m.guard_hits == 0 for ms in paths.values() for m in ms)  # no path ran away
     vol = {
-        rule: np.array([[flow_path(s, rule).return_volatility(h) for h in horizons] for s in seeds])
-        for rule in ("none", "contrarian", "trend")
+        rule: np.array([[m.return_volatility(h) for h in horizons] for m in ms]) for rule, ms in paths.items()
     }
     for h in (1, 2):  # the annual and the two-year horizon
         assert (vol["contrarian"][:, h] < vol["none"][:, h]).mean() >= 0.9
-    for h in (0, 1, 2):
         assert (vol["trend"][:, h] > vol["none"][:, h]).mean() >= 0.9
     # by points of annual volatility, far beyond rounding
     assert np.median(vol["none"][:, 1] - vol["contrarian"][:, 1]) > 0.02

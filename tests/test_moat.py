@@ -6,7 +6,7 @@ import numpy as np
 
 from model.geography import ELECTORAL_TOTAL, ELECTORAL_VOTES
 from model.model import Crypto401kModel
-from model.politics import bill_outcome, pass_probability
+from model.politics import EXPOSURE_WEIGHTS, bill_outcome, pass_probability
 
 SMALL = {"n_participants": 4000, "n_employers": 150}
 
@@ -51,8 +51,20 @@ def test_a_holders_exposure_saturates_and_follows_gains_and_losses():
 def test_switching_exposure_off_removes_it_from_every_decision():
     _m, t = run("tdf_default", quarters=16, exposure_in_politics=False)
     assert (t["adoption_rate"].iloc[8:] > 0).all()
-    assert (t["exposure_index"] == 0).all() and (t["moat_index"] == 0).all()
+    assert (t["moat_index"] == 0).all()
     assert np.array_equal(t["crackdown_pass_probability"], t["crackdown_pass_probability_no_exposure"])
+    # what voters have at stake is still measured: it just reaches no decision
+    assert (t["exposure_index"].iloc[8:] > 0).all()
+
+
+def test_the_switch_is_the_four_exposure_weights_at_zero():
+    # hostile_turn to quarter 20: elections (voters' crypto vote), a presidential race (the
+    # candidates' pull) and the administration's rescission decision all take place
+    _m, off = run("hostile_turn", quarters=20, exposure_in_politics=False)
+    _m, zero = run("hostile_turn", quarters=20, **dict.fromkeys(EXPOSURE_WEIGHTS, 0.0))
+    _m, on = run("hostile_turn", quarters=20)
+    assert off.equals(zero)
+    assert not off.equals(on)
 
 
 # --- exposure reaches the administration, the candidates and Congress

@@ -138,3 +138,65 @@ def test_a_risk_warning_lowers_uptake_on_the_same_seeds():
         a, b = base.quarters_table(), warned.quarters_table()
         lower += b["interest_share"].iloc[8:].mean() < a["interest_share"].iloc[8:].mean()
     assert lower == 6
+
+
+def _savers(m, ratios: np.ndarray, age: float = 55.0) -> None:
+    """A hand-made population: everyone `age`; the first len(ratios) hold crypto and have these
+    balance ratios at the market price (half the balance in crypto), everyone else never held."""
+    pop = m.population
+    pop.age[:] = age
+    pop.retire_age[:] = 66.0
+    pop.units_active[:] = pop.units_default[:] = 0.0
+    pop.held[:] = False
+    pop.balance_other[:] = pop.counterfactual[:] = 100.0
+    k = len(ratios)
+    pop.held[:k] = True
+    pop.balance_other[:k] = 50.0 * ratios
+    pop.units_active[:k] = 50.0 * ratios / pop.price  # half of each holder's balance in crypto
+
+
+def test_holders_outputs_read_only_the_holders():
+    m = Crypto401kModel("baseline", rng=1, n_participants=1000, n_employers=50)
+    m.run(2)
+    ratios = np.repeat([0.90, 1.10], 100)  # a fifth of the cohort holds; half of them 10% behind
+    _savers(m, ratios)
+    out = quarter_outputs(m)
+    assert out["holder_balance_ratio_median_50_64"] == pytest.approx(1.0)
+    assert out["holder_balance_ratio_p5_50_64"] == pytest.approx(0.90)
+    assert out["holder_share_behind_5pct_50_64"] == pytest.approx(0.5)
+    # over all savers the same holders are a tenth, behind and ahead around a median of 1
+    assert out["balance_ratio_median_50_64"] == 1.0
+    assert out["balance_ratio_p5_50_64"] == pytest.approx(0.90)
+    # no holder in the other cohorts: ratios 1, nobody behind
+    assert out["holder_balance_ratio_p5_under35"] == 1.0 and out["holder_share_behind_5pct_35_49"] == 0.0
+
+
+def test_holders_ratio_at_the_shadow_price_takes_out_their_own_price_support():
+    m = Crypto401kModel("baseline", rng=1, n_participants=1000, n_employers=50)
+    m.run(2)
+    _savers(m, np.full(100, 1.2))  # 20% ahead at the market price
+    support = 1.5  # the plans' buying lifted the price by half
+    m.market.log_shadow = m.market.log_price - np.log(support)
+    out = quarter_outputs(m)
+    assert out["holder_balance_ratio_median_50_64"] == pytest.approx(1.2)
+    # half the balance is crypto: at the shadow price it is worth 60 / 1.5 = 40, so 60 + 40 = 100
+    assert out["holder_balance_ratio_median_50_64_at_shadow_price"] == pytest.approx(1.0)
+    assert out["holder_share_behind_5pct_50_64_at_shadow_price"] == 0.0
+    support = 3.0  # lifted threefold: 60 + 20 = 80, a fifth behind
+    m.market.log_shadow = m.market.log_price - np.log(support)
+    out = quarter_outputs(m)
+    assert out["holder_balance_ratio_p5_50_64_at_shadow_price"] == pytest.approx(0.8)
+    assert out["holder_share_behind_5pct_50_64_at_shadow_price"] == 1.0
+
+
+def test_retired_holders_are_counted_at_the_moment_they_retire():
+    from agents.participant.population import Exits
+    from model.record import Record
+
+    record = Record()
+    held = np.array([True, True, True, True, False, False])
+    ratio = np.array([0.8, 0.9, 1.0, 1.3, 1.0, 1.0])
+    record.retirements(Exits(np.arange(6), 0.0, ratio, ratio * 0.9, held))
+    np.testing.assert_allclose(record.retiree_ratios(), [0.8, 0.9, 1.0, 1.3])
+    np.testing.assert_allclose(record.retiree_ratios(at_shadow_price=True), [0.72, 0.81, 0.9, 1.17])
+    assert record.retirees_never_held == 2

@@ -25,7 +25,7 @@ def _table(values):
             "quarter": range(len(values)),
             "adoption_rate": values,
             "active_adoption_rate": values,
-            "participants_offered_share": [0.0] + [0.5] * (len(values) - 1),
+            "participants_with_option_share": [0.0] + [0.5] * (len(values) - 1),
         }
     )
 

@@ -51,6 +51,7 @@ class Exits:
     rows: np.ndarray  # rows whose person retired (now entrants)
     units: float  # crypto units sold as their balances are paid out, per represented person, summed
     ratio: np.ndarray  # each retiree's balance over the no-crypto counterfactual at retirement
+    ratio_at_shadow: np.ndarray  # the same with their crypto valued at the no-401(k) price
     held: np.ndarray  # whether each retiree ever held crypto in the plan
 
 
@@ -272,9 +273,10 @@ class Population:
         """Mark everyone holding crypto now as a holder (they stay one until they retire)."""
         self.held |= (self.units_active > 0.0) | (self.units_default > 0.0)
 
-    def holder_ratios(self, rows: np.ndarray) -> np.ndarray:
-        """Balance ratios of the participants in `rows` (the same values as balance_ratio[rows])."""
-        held = (self.units_active[rows] + self.units_default[rows]) * self.price
+    def holder_ratios(self, rows: np.ndarray, price: float | None = None) -> np.ndarray:
+        """Balance ratios of the participants in `rows` (the same values as balance_ratio[rows]);
+        with `price` (USD per unit), their crypto valued at that price instead of the market's."""
+        held = (self.units_active[rows] + self.units_default[rows]) * (self.price if price is None else price)
         return (self.balance_other[rows] + held) / self.counterfactual[rows]
 
     def employer_count(self) -> np.ndarray:
@@ -301,11 +303,14 @@ class Population:
         self.peer_share = w * cw[self.employer] + (1.0 - w) * social
 
     # --- the quarter
-    def retire_and_enter(self, quarter: int, employers: EmployerView) -> Exits:
+    def retire_and_enter(
+        self, quarter: int, employers: EmployerView, shadow_price: float | None = None
+    ) -> Exits:
         """Retire everyone at or past retirement age (balances leave) and put entrants in their rows.
 
         Returns what left: the rows, the crypto units sold as their balances are paid out
-        (withdrawals, per represented person) and each retiree's balance ratio at retirement.
+        (withdrawals, per represented person) and each retiree's balance ratio at retirement,
+        also with their crypto valued at `shadow_price` (USD per unit; the market's when None).
         """
         self.attention = None
         rows = np.flatnonzero(self.age >= self.retire_age)
@@ -313,6 +318,7 @@ class Population:
             rows=rows,
             units=float((self.units_active[rows] + self.units_default[rows]).sum()),
             ratio=self.holder_ratios(rows),
+            ratio_at_shadow=self.holder_ratios(rows, shadow_price),
             held=self.held[rows],
         )
         if len(rows):

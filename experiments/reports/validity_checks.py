@@ -163,7 +163,7 @@ def bass_section(log: Callable[[str], None], n: int) -> tuple[str, dict, bool]:
 
 # --- volatility measures
 def flow_path(
-    seed: int, rule: str, strength: float = 0.05, quarters: int = 40, sleeve_share: float = 0.5
+    seed: int, rule: str, strength: float = 0.02, quarters: int = 40, sleeve_share: float = 0.5
 ) -> CryptoMarket:
     """One exogenous path with a flow rule: 'none'; 'contrarian' (buys after a fall, sells after a
     rise, `strength` x market value per 25% quarterly return); 'trend' (the reverse); 'sleeve' (a

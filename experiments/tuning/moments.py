@@ -35,9 +35,9 @@ def _ratio(num: str, den: str) -> Callable[[pd.DataFrame], pd.Series]:
 # name: (the outputs it reads, how the per-quarter series follows from them, meaning)
 DERIVED: dict[str, tuple[tuple[str, ...], Callable[[pd.DataFrame], pd.Series], str]] = {
     "uptake_when_offered": (
-        ("active_adoption_rate", "participants_offered_share"),
-        _ratio("active_adoption_rate", "participants_offered_share"),
-        "share of participants whose plan offers crypto who hold it by choice",
+        ("active_adoption_rate", "participants_with_option_share"),
+        _ratio("active_adoption_rate", "participants_with_option_share"),
+        "share of participants whose plan menu has a crypto option who hold it by choice",
     ),
 }
 
