@@ -58,7 +58,7 @@ def batch(
         bool,
         typer.Option(
             "--rerun-changed",
-            help="Re-run the stored runs whose input files (a scenario file, a file it extends) changed"
+            help="Re-run the stored runs whose input files (a scenario file, a file it extends, a data file) changed"
             " since they ran; without it such a store is refused.",
         ),
     ] = False,
