@@ -241,18 +241,20 @@ def test_a_worker_with_another_scipy_is_refused_in_one_line(venv, tmp_path):
     overlay = tmp_path / "overlay" / "scipy-1.0.0.dist-info"
     overlay.mkdir(parents=True)
     (overlay / "METADATA").write_text("Metadata-Version: 2.1\nName: scipy\nVersion: 1.0.0\n")
-    exp_file = write(tmp_path, SMALL, "small.toml")
+    from model.errors import InputError
+
+    runs = load_experiment(write(tmp_path, SMALL, "small.toml")).runs()
     with DaskProcesses(venv, tmp_path / "procs") as procs:
         address = procs.start_scheduler()
         procs.start_workers(1, env={"PYTHONPATH": str(overlay.parent)})
-        res = cli(
-            "batch", str(exp_file), "--out", str(tmp_path / "refused"), "--dask", address, "--no-progress"
-        )
-    assert res.returncode == 2, res.stdout + res.stderr
-    assert res.stderr.count("\n") == 1 and "Traceback" not in res.stderr
-    assert "1 of 1 Dask workers differ from this checkout: tcp://127.0.0.1:" in res.stderr
-    assert f": scipy 1.0.0 but the client has {version('scipy')} (allowed:" in res.stderr
-    assert not any((tmp_path / "refused" / "runs").glob("*.parquet"))
+        with pytest.raises(InputError) as refused:  # the command line prints it as its one line
+            run_batch(runs, tmp_path / "refused", dask_address=address, progress=False)
+    line = str(refused.value)
+    assert "\n" not in line and line.startswith(
+        "'--dask': 1 of 1 Dask workers differ from this checkout: tcp://"
+    )
+    assert f": scipy 1.0.0 but the client has {version('scipy')} (allowed:" in line
+    assert not (tmp_path / "refused").exists()  # refused before any folder is made
 
 
 def test_a_user_scenario_runs_on_workers_that_cannot_see_its_files(cluster, tmp_path, monkeypatch):
