@@ -81,14 +81,13 @@ def timed_batch(runs, out: Path, **kw) -> dict:
 
 def on_cluster(venv: Path, workers: int, a: argparse.Namespace, tmp: Path) -> dict:
     from experiments.batch.cluster import DaskEngine
-    from experiments.batch.runner import _failure_record, _run_safely, code_version
 
     res: dict = {"workers": workers}
     with DaskProcesses(venv, tmp / f"procs-{workers}") as procs:
         address = procs.start_scheduler()
         procs.start_workers(workers)
         t0 = time.perf_counter()
-        engine = DaskEngine(address, task=_run_safely, failure=_failure_record, code_version=code_version())
+        engine = DaskEngine(address)
         res["connect_ship_check_s"] = time.perf_counter() - t0
         res["ship_s"] = engine.ship_seconds
         engine.close()

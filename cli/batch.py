@@ -54,6 +54,14 @@ def batch(
         ),
     ] = None,
     no_progress: O.NoProgress = False,
+    rerun_changed: Annotated[
+        bool,
+        typer.Option(
+            "--rerun-changed",
+            help="Re-run the stored runs whose input files (a scenario file, a file it extends, a data file) changed"
+            " since they ran; without it such a store is refused.",
+        ),
+    ] = False,
 ) -> None:
     """Run an experiment's runs into --out; completed runs are skipped, so it resumes after a stop."""
     from experiments.batch.experiment_file import load_experiment
@@ -69,11 +77,24 @@ def batch(
         from experiments.batch.runner import run_batch
 
         with user_errors():
-            summary = run_batch(runs, out, workers=workers, dask_address=dask, progress=not no_progress)
+            summary = run_batch(
+                runs,
+                out,
+                workers=workers,
+                dask_address=dask,
+                progress=not no_progress,
+                rerun_changed=rerun_changed,
+            )
     say(
         f"{exp.name}: {summary.planned} runs planned, {summary.skipped} already stored,"
         f" {summary.completed} completed, {summary.failed} failed"
         + (f", {summary.redone} damaged runs redone" if summary.redone else "")
+        + (f", {summary.rerun} runs of changed input files re-run" if summary.rerun else "")
+        + (
+            f", {summary.removed} stored runs of the old files outside this plan removed"
+            if summary.removed
+            else ""
+        )
         + f" in {summary.elapsed_s:.1f} s -> {out}"
     )
     for run_id, error in summary.failures[:10]:
@@ -98,10 +119,31 @@ def results(
     ] = None,
     limit: Annotated[int, typer.Option(metavar="N", help="Rows shown on screen.")] = 40,
     force: O.Force = False,
+    inputs: Annotated[
+        str | None,
+        typer.Option(
+            "--inputs",
+            metavar="RUN_ID",
+            help="Show the input files that produced this run: role, name, SHA-256 and content.",
+        ),
+    ] = None,
 ) -> None:
-    """Query a batch store with DuckDB; without --sql, count runs per scenario and status."""
+    """Query a batch store with DuckDB; without --sql, count runs per scenario and status.
+
+    --inputs RUN_ID shows the input files that produced a run (the scenario file, the files it
+    extends, data files) with their content as the run read it.
+    """
     from experiments.batch.store import load_results
 
+    if inputs is not None:
+        with user_errors():
+            _check_store(store_dir)
+            if sql is not None or csv is not None:
+                raise InputError(
+                    "cannot be combined with --sql or --csv", key="--inputs", allowed="--inputs RUN_ID alone"
+                )
+        _show_inputs(store_dir, inputs)
+        return
     query = sql or (
         "SELECT scenario, status, count(*) AS runs, round(avg(duration_s), 2)"
         " AS mean_seconds FROM catalogue GROUP BY scenario, status ORDER BY 1, 2"
@@ -128,6 +170,33 @@ def results(
     for row in frame.head(limit).itertuples(index=False):
         table.add_row(*("" if v is None else f"{v:.6g}" if isinstance(v, float) else str(v) for v in row))
     console.print(table)
+
+
+SHOWN_LINES = 60  # lines of an input file's content shown by `results --inputs`
+
+
+def _show_inputs(store_dir: Path, run_id: str) -> None:
+    """Print each input file of a run: a header line, then its content (text, first lines)."""
+    from experiments.batch.store import run_inputs
+
+    with user_errors():
+        files = run_inputs(store_dir, run_id)
+    say(f"{run_id}: {len(files)} input files")
+    for f in files:
+        size = "content not kept in the store" if f.content is None else f"{f.size:,} bytes"
+        say(f"\n{f.role}: {f.name}  sha256 {f.digest}  ({size})")
+        text = f.text()
+        if f.content is not None and text is None:
+            say("  (binary content)")
+            continue
+        lines = (text or "").splitlines()
+        for line in lines[:SHOWN_LINES]:
+            say(f"  {line}")
+        if len(lines) > SHOWN_LINES:
+            say(
+                f"  ... {len(lines) - SHOWN_LINES} more lines; all of it:"
+                f" --sql \"SELECT decode(content) FROM inputs WHERE digest = '{f.digest}'\""
+            )
 
 
 def report(

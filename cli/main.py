@@ -142,7 +142,7 @@ def run(
                 overrides=overrides,
                 on_quarter=lambda q: bar.update(task, completed=q),
             )
-        summary = write_outputs(out, model, table, dashboard=drawer or False)
+        summary = write_outputs(out, model, table, dashboard=drawer, inputs=spec.inputs)
     _print_table(table, f"{spec.name}: {describe(model, n_quarters)}", summary["rule_history"])
     say(
         f"wrote {out / 'quarters.csv'}, {out / 'summary.json'}"

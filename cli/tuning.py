@@ -72,6 +72,7 @@ def _settings(scenario, seeds, quarters, needed, participants, set_, outputs):
         participants=participants,
         outputs=outputs,
         fixed=fixed,
+        loaded=spec,
     )
 
 

@@ -1,5 +1,9 @@
 """One model run to an output folder: quarters.csv, summary.json and dashboard.png.
 
+summary.json records the input files the run was built from (model/inputs.py): per file its
+role, name and SHA-256, and its text when it is small (`INLINE_BYTES`), so a run folder says
+which version of a scenario file produced it.
+
 The files are written into a hidden staging folder inside the output folder and renamed into
 place only when all of them are complete, so a folder never holds a half-written file, nor new
 files beside old ones from an interrupted call.
@@ -20,10 +24,12 @@ from typing import Any
 
 import pandas as pd
 
+from model import inputs as I
 from model import scenarios
 from model.model import Crypto401kModel
 
 HEADLINE_QUARTERS = (4, 12, 40)
+INLINE_BYTES = 64 * 1024  # an input file up to this size is copied whole into summary.json
 
 
 def simulate(
@@ -78,7 +84,7 @@ def headline(table: pd.DataFrame) -> dict[str, Any]:
 def versions() -> dict[str, str]:
     """Versions of Python and the libraries that determine the results."""
     out = {"python": platform.python_version()}
-    for pkg in ("crypto401k", "mesa", "numpy", "networkx", "pandas"):
+    for pkg in ("crypto401k", "mesa", "numpy", "scipy", "networkx", "pandas", "pyarrow"):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
@@ -137,13 +143,35 @@ def staged(out: Path, replaces: tuple[str, ...] = ()) -> Iterator[Path]:
             out.rmdir()
 
 
+def inputs_summary(files: tuple[I.InputFile, ...]) -> list[dict[str, Any]]:
+    """Per input file: role, name, sha256, bytes, and its text when it is text of at most
+    INLINE_BYTES (otherwise the digest alone identifies it)."""
+    out = []
+    for f in files:
+        entry: dict[str, Any] = {"role": f.role, "name": f.name, "sha256": f.digest, "bytes": f.size}
+        text = f.text() if f.size is not None and f.size <= INLINE_BYTES else None
+        if text is not None:
+            entry["content"] = text
+        out.append(entry)
+    return out
+
+
 def write_outputs(
-    out: Path, model: Crypto401kModel, table: pd.DataFrame, dashboard: Any = True
+    out: Path,
+    model: Crypto401kModel,
+    table: pd.DataFrame,
+    dashboard: Any = None,
+    inputs: tuple[I.InputFile, ...] = (),
 ) -> dict[str, Any]:
     """Write quarters.csv, summary.json and (optionally) dashboard.png into `out`; the summary.
 
-    dashboard: False, True (drawn here) or a started `DashboardProcess` that draws it. Results
-    of an earlier run in `out` are replaced as a whole (the caller decides whether they may be).
+    dashboard: None (no figure), a function `draw(table, png, title, subtitle)` called here
+    (experiments.reports.dashboard.plot_dashboard), or a started drawer with `submit(table, png,
+    title, subtitle)` and `finish()` (its DashboardProcess) that draws while the other files
+    are written. (This module does not import the reports, which run models through it.)
+    inputs: the input files the run was built from (`Scenario.inputs`), recorded in
+    summary.json. Results of an earlier run in `out` are replaced as a whole (the caller
+    decides whether they may be).
     """
     quarters = int(table["quarter"].iloc[-1])
     summary = {
@@ -156,18 +184,18 @@ def write_outputs(
         "headline": headline(table),
         "rule_history": [list(h) for h in model.regulation.history],
         "versions": versions(),
+        "inputs_digest": I.combined_digest(inputs),
+        "inputs": inputs_summary(inputs),
     }
-    from experiments.reports.dashboard import DashboardProcess, plot_dashboard
-
     with staged(out, replaces=RUN_FILES) as stage:
         if dashboard:
             png, title, subtitle = stage / "dashboard.png", model.scenario_name, describe(model, quarters)
-            if isinstance(dashboard, DashboardProcess):
+            if hasattr(dashboard, "submit"):
                 dashboard.submit(table, png, title, subtitle)  # drawn while the other files are written
         table.to_csv(stage / "quarters.csv", index=False)
         (stage / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
-        if isinstance(dashboard, DashboardProcess):
+        if hasattr(dashboard, "finish"):
             dashboard.finish()
         elif dashboard:
-            plot_dashboard(table, png, title, subtitle)
+            dashboard(table, png, title, subtitle)
     return summary

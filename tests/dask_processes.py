@@ -102,12 +102,12 @@ class DaskProcesses:
         self.address = ""
         self.cwd.mkdir(parents=True, exist_ok=True)
 
-    def _spawn(self, args: list[str], log: str) -> subprocess.Popen:
+    def _spawn(self, args: list[str], log: str, env: dict[str, str] | None = None) -> subprocess.Popen:
         out = open(self.cwd / log, "w")  # noqa: SIM115 (closed with the process in stop())
         proc = subprocess.Popen(
             [self.dask, *args],
             cwd=self.cwd,
-            env=clean_env(),
+            env={**clean_env(), **(env or {})},
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -144,8 +144,11 @@ class DaskProcesses:
             time.sleep(0.1)
         raise RuntimeError(f"the scheduler did not start: {(self.cwd / 'scheduler.log').read_text()[-2000:]}")
 
-    def start_workers(self, n: int, timeout: float = 90) -> None:
-        """Start n single-threaded workers (each its own `dask worker` with a nanny) and wait for them."""
+    def start_workers(self, n: int, timeout: float = 90, env: dict[str, str] | None = None) -> None:
+        """Start n single-threaded workers (each its own `dask worker` with a nanny) and wait for them.
+
+        env: environment variables added for these workers (e.g. PYTHONPATH to change what they see).
+        """
         from distributed import Client
 
         for _ in range(n):
@@ -164,6 +167,7 @@ class DaskProcesses:
                         str(self.cwd / f"worker-{i}"),
                     ],
                     f"worker-{i}.log",
+                    env,
                 )
             )
         with Client(self.address, timeout="20s") as client:

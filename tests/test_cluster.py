@@ -4,7 +4,8 @@ The scheduler and workers are separate `dask scheduler` / `dask worker` processe
 temporary folder, in a virtual environment built from uv.lock without the project
 (tests/dask_processes.py). The client ships its checkout as a wheel; the store must equal the
 local process pool's; a worker killed mid-batch loses and duplicates nothing; a worker running
-other code is refused in one line.
+other code, or another version of a library that sets the numbers, is refused in one line; a
+user's scenario (and the files it extends and names) runs on workers that cannot see the files.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from dask_processes import DaskProcesses, clean_env, worker_env
+from user_inputs import user_file_names, write_user_inputs
 
 from experiments.batch.experiment_file import load_experiment
 from experiments.batch.runner import code_version, run_batch
-from experiments.batch.store import load_results
+from experiments.batch.store import load_results, run_inputs
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -208,13 +210,74 @@ def test_workers_running_other_code_are_refused_in_one_line(cluster, tmp_path):
 
 def test_a_worker_with_other_libraries_or_no_code_is_named():
     from experiments.batch.cluster import client_environment, mismatches
+    from experiments.batch.worker_code import NUMERIC_LIBRARIES
 
+    # every library whose version can change the numbers is compared
+    assert {"numpy", "scipy", "networkx", "mesa", "pandas", "pyarrow"} <= set(NUMERIC_LIBRARIES)
     mine = client_environment("abc123")
+    assert set(mine["packages"]) == set(NUMERIC_LIBRARIES) and all(mine["packages"].values())
     same = {**mine, "loaded_from": "/w/crypto401k-code/x", "error": None, "host": "n1"}
-    other_numpy = {**same, "packages": {**mine["packages"], "numpy": "1.0.0"}}
+    other_numpy = {**same, "packages": {**mine["packages"], "numpy": "1.0.0", "scipy": "1.0.0"}}
+    no_scipy = {**same, "packages": {**mine["packages"], "scipy": None}}
     broken = {**same, "code_version": None, "error": "ModuleNotFoundError: No module named 'experiments'"}
-    found = mismatches(mine, {"tcp://a:1": same, "tcp://b:2": other_numpy, "tcp://c:3": broken})
-    assert len(found) == 2
-    assert found[0].startswith("tcp://b:2: numpy 1.0.0 but the client has ")
+    found = mismatches(
+        mine, {"tcp://a:1": same, "tcp://b:2": other_numpy, "tcp://c:3": broken, "tcp://d:4": no_scipy}
+    )
+    assert len(found) == 3
+    # the first difference only, in the order of NUMERIC_LIBRARIES
+    assert found[0] == f"tcp://b:2: numpy 1.0.0 but the client has {mine['packages']['numpy']}"
     assert found[1].startswith("tcp://c:3: cannot import the shipped code (ModuleNotFoundError")
+    assert found[2] == f"tcp://d:4: scipy not installed but the client has {mine['packages']['scipy']}"
     assert mismatches(mine, {"tcp://a:1": same}) == []
+
+
+def test_a_worker_with_another_scipy_is_refused_in_one_line(venv, tmp_path):
+    # The check reads each library's installed version from its package metadata, as Python's
+    # importlib.metadata finds it first on the worker's path. This worker's environment reports
+    # scipy 1.0.0 (a distribution record placed first on its path), without downloading a second
+    # scipy for the test.
+    from importlib.metadata import version
+
+    overlay = tmp_path / "overlay" / "scipy-1.0.0.dist-info"
+    overlay.mkdir(parents=True)
+    (overlay / "METADATA").write_text("Metadata-Version: 2.1\nName: scipy\nVersion: 1.0.0\n")
+    from model.errors import InputError
+
+    runs = load_experiment(write(tmp_path, SMALL, "small.toml")).runs()
+    with DaskProcesses(venv, tmp_path / "procs") as procs:
+        address = procs.start_scheduler()
+        procs.start_workers(1, env={"PYTHONPATH": str(overlay.parent)})
+        with pytest.raises(InputError) as refused:  # the command line prints it as its one line
+            run_batch(runs, tmp_path / "refused", dask_address=address, progress=False)
+    line = str(refused.value)
+    assert "\n" not in line and line.startswith(
+        "'--dask': 1 of 1 Dask workers differ from this checkout: tcp://"
+    )
+    assert f": scipy 1.0.0 but the client has {version('scipy')} (allowed:" in line
+    assert not (tmp_path / "refused").exists()  # refused before any folder is made
+
+
+def test_a_user_scenario_runs_on_workers_that_cannot_see_its_files(cluster, tmp_path, monkeypatch):
+    # The researcher's files (tests/user_inputs.py: a scenario, the user file it extends, and every
+    # data file a scenario can name) sit in the client's folder, named by relative paths; the
+    # workers run in another folder, and the files are deleted once the runs are planned.
+    client_dir = tmp_path / "client"
+    write_user_inputs(client_dir)
+    (client_dir / "exp.toml").write_text(
+        textwrap.dedent(SMALL).replace('["baseline", "no_401k"]', '["my.toml"]')
+    )
+    monkeypatch.chdir(client_dir)
+    runs = load_experiment("exp.toml").runs()
+    assert runs[0].scenario == "my.toml"  # a path only the client's folder resolves
+    for name in user_file_names():
+        (client_dir / name).unlink()
+    on_dask = run_batch(runs, tmp_path / "dask", dask_address=cluster.address, progress=False)
+    assert (on_dask.completed, on_dask.failed) == (3, 0), on_dask.failures
+    workers = load_results(tmp_path / "dask", "SELECT worker FROM catalogue")["worker"]
+    assert os.getpid() not in {int(w.rsplit(":", 1)[1]) for w in workers}
+    local = run_batch(runs, tmp_path / "local", workers=1, progress=False)
+    assert local.completed == 3
+    pd.testing.assert_frame_equal(rows(tmp_path / "dask"), rows(tmp_path / "local"))
+    recorded = run_inputs(tmp_path / "dask", runs[0].run_id)
+    assert [f.digest for f in recorded] == [f.digest for f in runs[0].loaded.inputs]
+    assert all(f.content is not None for f in recorded)

@@ -7,14 +7,16 @@ workers and checks it before any run is submitted:
    process by the digest of the source files) and registered as a worker plugin
    (`worker_code.ShipCode`): every worker, including one that joins later (a restarted or
    added worker), unpacks it into its scratch folder and imports the project from there.
-2. Every worker reports its model code version (`runner.code_version()`, the fingerprint
-   stored with each run), Python version and the versions of the libraries a run's numbers
-   depend on. Any difference from the client refuses the batch with one line naming the
-   worker and the mismatch, e.g. a worker that imported another version of the code for an
-   earlier batch (Python cannot unload it: restart the workers).
-3. Tasks name the project function and carry the run's settings as plain values
-   (`worker_code.trampoline`): only a worker imports the project, so the scheduler does not
-   need it either. Each finished run's record carries the code
+2. Every worker reports its model code version (`task.code_version()`, the fingerprint
+   stored with each run), Python version and the versions of every library that can change a
+   run's numbers (`worker_code.NUMERIC_LIBRARIES`). Any difference from the client refuses
+   the batch with one line naming a differing worker and the first thing that differs, e.g.
+   a worker that imported another version of the code for an earlier batch (Python cannot
+   unload it: restart the workers) or one with another scipy.
+3. Tasks name the project function and carry the run as plain values
+   (`worker_code.trampoline`, `RunSpec.to_plain`), the content of its scenario and data files
+   included: only a worker imports the project, so the scheduler does not need it either, and
+   no worker needs the client's files. Each finished run's record carries the code
    version it ran with; a run from a worker with other code is recorded as failed (and
    retried by the next call) instead of being stored.
 
@@ -24,7 +26,6 @@ workers must then have the same version installed, which step 2 checks.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import hashlib
 import os
@@ -33,11 +34,10 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from experiments.batch import worker_code
+from experiments.batch import task, worker_code
 from model.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -114,7 +114,7 @@ def client_environment(code_version: str) -> dict:
     import importlib.metadata
 
     packages = {}
-    for name in worker_code.DEPENDENCIES:
+    for name in worker_code.NUMERIC_LIBRARIES:
         try:
             packages[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
@@ -127,7 +127,8 @@ def client_environment(code_version: str) -> dict:
 
 
 def mismatches(mine: dict, theirs: dict[str, Any]) -> list[str]:
-    """Per worker that differs from the client: 'ADDRESS: what differs' (empty when all agree)."""
+    """Per worker that differs from the client: 'ADDRESS: the first thing that differs' (the
+    code, then Python, then the libraries in NUMERIC_LIBRARIES order); empty when all agree."""
     out = []
     for address, env in sorted(theirs.items()):
         if isinstance(env, BaseException):
@@ -145,10 +146,13 @@ def mismatches(mine: dict, theirs: dict[str, Any]) -> list[str]:
         if env["python"] != mine["python"]:
             diffs.append(f"Python {env['python']} but the client runs {mine['python']}")
         for name, version in mine["packages"].items():
-            if env["packages"].get(name) != version:
-                diffs.append(f"{name} {env['packages'].get(name)} but the client has {version}")
+            theirs_version = env["packages"].get(name)
+            if theirs_version != version:
+                diffs.append(
+                    f"{name} {theirs_version or 'not installed'} but the client has {version or 'none'}"
+                )
         if diffs:
-            out.append(f"{address}: " + "; ".join(diffs))
+            out.append(f"{address}: {diffs[0]}")
     return out
 
 
@@ -163,19 +167,11 @@ CONNECT_TIMEOUT = "20s"  # how long to try reaching a --dask scheduler before gi
 class DaskEngine:
     """A running dask.distributed scheduler at `address`, its workers given this checkout's code.
 
-    task: the function a worker runs per RunSpec, returning (frame, record);
-    failure: builds the failure record of a spec from an error message;
-    code_version: the client's model code fingerprint (records with another are refused).
+    Each RunSpec runs as `task.run_plain(spec.to_plain())` on a worker; a record made with
+    another code version than the client's (`task.code_version()`) is refused.
     """
 
-    def __init__(
-        self,
-        address: str,
-        *,
-        task: Callable[..., tuple],
-        failure: Callable[[Any, str], dict],
-        code_version: str,
-    ):
+    def __init__(self, address: str):
         from distributed import Client
 
         try:
@@ -184,7 +180,7 @@ class DaskEngine:
             raise InputError(
                 f"cannot reach the Dask scheduler ({exc})", key="--dask", allowed=ALLOWED
             ) from None
-        self.task, self.failure, self.code_version = task, failure, code_version
+        self.code_version = task.code_version()
         self.specs: dict[Any, Any] = {}
         self.call = worker_code.trampoline()
         try:
@@ -194,7 +190,7 @@ class DaskEngine:
             self.client.close()
             raise
         workers = len(self.client.scheduler_info().get("workers", {}))
-        self.name = f"dask ({address}, {workers} workers, code {code_version[:8]})"
+        self.name = f"dask ({address}, {workers} workers, code {self.code_version[:8]})"
 
     def _ship(self) -> float:
         """Register the code plugin on the scheduler (applied to every worker); seconds taken."""
@@ -220,16 +216,16 @@ class DaskEngine:
         theirs = self.client.run(worker_code.worker_environment, on_error="return")
         bad = mismatches(client_environment(self.code_version), theirs)
         if bad:
+            more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
             raise InputError(
-                f"{len(bad)} of {len(theirs)} Dask workers differ from this checkout: " + " | ".join(bad),
+                f"{len(bad)} of {len(theirs)} Dask workers differ from this checkout: {bad[0]}{more}",
                 key="--dask",
                 allowed="workers on the client's code and library versions (restart workers"
                 " that ran another version of the code)",
             )
 
     def submit(self, spec) -> Any:
-        fields = {f.name: getattr(spec, f.name) for f in dataclasses.fields(spec)}
-        future = self.client.submit(self.call, _ref(self.task), _ref(type(spec)), fields, pure=False)
+        future = self.client.submit(self.call, _ref(task.run_plain), spec.for_worker().to_plain(), pure=False)
         self.specs[future] = spec
         return future
 
@@ -246,7 +242,9 @@ class DaskEngine:
             try:
                 frame, record = future.result()
             except Exception as exc:  # e.g. the task was lost with too many workers: record, go on
-                out.append((future, (None, self.failure(spec, f"{type(exc).__name__} on Dask: {exc}"))))
+                out.append(
+                    (future, (None, task.failure_record(spec, f"{type(exc).__name__} on Dask: {exc}")))
+                )
                 continue
             if record.get("code_version") != self.code_version:
                 error = (

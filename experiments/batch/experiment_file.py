@@ -28,7 +28,8 @@
 With both [grid] and [sample], every grid combination is crossed with every sampled point.
 Run ids read `<scenario>.p<point>.r<replicate>`; each run's seed is derived from the
 experiment name and the replicate (and scenario and point when common_random_numbers is
-false), never from run order. The file is validated by a pydantic model whose parameter fields
+false), never from run order. Each scenario file (and every file it extends) is read once,
+when the experiment is loaded; its runs carry that content (model/inputs.py). The file is validated by a pydantic model whose parameter fields
 are generated from the declaration (model/parameters.py); every error names the file, the key
 and the allowed values, and is raised before anything runs.
 """
@@ -71,14 +72,18 @@ class Experiment:
     fixed: dict[str, Any] = field(default_factory=dict)
     points: tuple[dict[str, Any], ...] = ({},)
     path: str | None = None
+    loaded: tuple[scenarios.Scenario, ...] = ()  # the scenarios as read (default: read now)
+
+    def __post_init__(self) -> None:
+        if len(self.loaded) != len(self.scenarios):
+            object.__setattr__(self, "loaded", tuple(scenarios.load(s) for s in self.scenarios))
 
     def runs(self) -> list[RunSpec]:
         """Every run, in a fixed order (scenario, point, replicate)."""
         out = []
         width = max(4, len(str(len(self.points) - 1)))
         rwidth = max(3, len(str(self.replicates - 1)))
-        for scen in self.scenarios:
-            spec = scenarios.load(scen)
+        for scen, spec in zip(self.scenarios, self.loaded, strict=True):
             quarters = self.quarters if self.quarters is not None else spec.quarters
             for i, point in enumerate(self.points):
                 for r in range(self.replicates):
@@ -97,6 +102,7 @@ class Experiment:
                             quarters=quarters,
                             participants=self.participants,
                             outputs=self.outputs,
+                            loaded=spec,
                         )
                     )
         return out
@@ -267,7 +273,7 @@ def load_experiment(path: str | Path) -> Experiment:
     )
     meta = doc.experiment
     resolved = [_scenario(n, path, src) for n in meta.scenarios]
-    loaded_names = [scenarios.load(r).name for r in resolved]
+    loaded_names = [spec.name for _, spec in resolved]
     if len(set(loaded_names)) != len(loaded_names):
         raise InputError(
             f"a scenario is listed twice: {loaded_names}",
@@ -299,7 +305,7 @@ def load_experiment(path: str | Path) -> Experiment:
     exp = Experiment(
         name=meta.name or path.stem,
         description=meta.description,
-        scenarios=tuple(resolved),
+        scenarios=tuple(ref for ref, _ in resolved),
         replicates=meta.replicates,
         quarters=meta.quarters,
         participants=meta.participants,
@@ -308,16 +314,18 @@ def load_experiment(path: str | Path) -> Experiment:
         fixed=fixed,
         points=points,
         path=src,
+        loaded=tuple(spec for _, spec in resolved),
     )
     _check_every_run(exp, src)
     return exp
 
 
-def _scenario(name: str, path: Path, src: str) -> str:
-    """A listed scenario, loaded to check it; a .toml path is read relative to the experiment file."""
+def _scenario(name: str, path: Path, src: str) -> tuple[str, scenarios.Scenario]:
+    """A listed scenario's reference and the scenario read from it; a .toml path is read
+    relative to the experiment file."""
     ref = str(path.parent / name) if name.endswith(".toml") and not Path(name).is_absolute() else name
     try:
-        scenarios.load(ref)
+        return ref, scenarios.load(ref)
     except InputError as exc:
         problem = f"'{name}': {exc.problem}" if exc.key == name else str(exc)
         raise InputError(
@@ -326,7 +334,6 @@ def _scenario(name: str, path: Path, src: str) -> str:
             key="experiment.scenarios",
             allowed=f"{', '.join(scenarios.available())}, or scenario .toml paths",
         ) from None
-    return ref
 
 
 def _check_every_run(exp: Experiment, src: str | None) -> None:
@@ -340,8 +347,7 @@ def _check_every_run(exp: Experiment, src: str | None) -> None:
             allowed=f"at most {MAX_RUNS:,} runs (scenarios x points x replicates)",
         )
     size = {"n_participants": exp.participants} if exp.participants is not None else {}
-    for ref in exp.scenarios:
-        spec = scenarios.load(ref)
+    for spec in exp.loaded:
         for point in exp.points:
             try:
                 spec.parameters({**exp.fixed, **size, **point})

@@ -8,6 +8,16 @@ the number of runs (unlike mesa.batch_run, which returns every result in one lis
 A run that raises is recorded in the catalogue with its error and settings; the batch goes
 on. Failed runs are tried again when the same batch is run again.
 
+Inputs: a run is what it was given. Each spec carries its scenario with the content of every
+file it was built from (model/inputs.py); the store records each distinct input file once
+(store.write_inputs) and every run's input digests. Resuming with a planned run whose stored
+twin came from other input files (an edited scenario file, an edited parent it extends) is
+refused in one line naming the file, unless `rerun_changed` asks to re-run those runs.
+
+What a worker runs lives in experiments/batch/task.py (the engine's leaf): this module, the
+Dask engine (cluster.py) and the code shipped to Dask workers (worker_code.py) import it, and
+only this module imports the Dask engine.
+
 Stopping: local worker processes ignore Ctrl-C (the terminal sends it to the whole process
 group, and `uv run` forwards it once more) and die with their parent; on an interrupt the
 runner writes the runs already finished, kills the workers and re-raises at once, instead of
@@ -17,14 +27,11 @@ waiting for the runs in flight.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import functools
-import hashlib
+import json
 import multiprocessing
 import os
 import signal
-import socket
 import time
-import traceback
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +41,11 @@ import pandas as pd
 
 from experiments.batch import store
 from experiments.batch.spec import RunSpec
+from experiments.batch.task import code_version, execute_run, failure_record, run_task
+from model import inputs
 from model.errors import InputError
+
+__all__ = ["BatchSummary", "code_version", "execute_run", "run_batch"]
 
 GROUP_SIZE = 16  # runs per results file at most
 FLUSH_SECONDS = 2.0  # a finished run waits at most this long before it is written
@@ -50,96 +61,14 @@ class BatchSummary:
     completed: int = 0  # completed by this call
     failed: int = 0  # raised in this call
     redone: int = 0  # runs found damaged in the store and redone
+    rerun: int = 0  # stored runs of changed input files re-run (rerun_changed=True)
+    removed: int = 0  # stored runs of changed input files outside this plan, removed (rerun_changed=True)
     elapsed_s: float = 0.0
     failures: list[tuple[str, str]] = field(default_factory=list)  # (run_id, error)
 
     @property
     def ok(self) -> bool:
         return self.failed == 0
-
-
-def execute_run(spec: RunSpec) -> pd.DataFrame:
-    """One run's quarters table (quarter 0 to spec.quarters) with identifying columns added.
-
-    Columns: run_id, scenario (the scenario's name), seed, param_<name> for every override in
-    spec.params, then the kept outputs (`quarter` and `date` always).
-    """
-    from experiments.single_run import simulate
-
-    model, table = simulate(spec.scenario, quarters=spec.quarters, seed=spec.seed, overrides=spec.overrides())
-    if spec.outputs is not None:
-        missing = [o for o in spec.outputs if o not in table.columns]
-        if missing:
-            raise KeyError(f"outputs not produced by the model: {missing}")
-        keep = ["quarter", "date"] + [o for o in spec.outputs if o not in ("quarter", "date")]
-        table = table[keep]
-    ids = {"run_id": spec.run_id, "scenario": model.scenario_name, "seed": spec.seed}
-    ids.update({f"param_{k}": v for k, v in sorted(spec.params.items())})
-    head = pd.DataFrame({k: [v] * len(table) for k, v in ids.items()})
-    return pd.concat([head, table.reset_index(drop=True)], axis=1)
-
-
-def _run_safely(spec: RunSpec) -> tuple[pd.DataFrame | None, dict[str, Any]]:
-    """execute_run with any exception turned into a failure record (runs in a worker)."""
-    started = time.time()
-    record: dict[str, Any] = {
-        **spec.as_record(),
-        "worker": f"{socket.gethostname()}:{os.getpid()}",
-        "started_at": _stamp(started),
-        "code_version": code_version(),
-    }
-    try:
-        frame = execute_run(spec)
-        record.update(status="ok", error=None, traceback=None)
-    except Exception as exc:  # the batch goes on; the record says what happened
-        frame = None
-        record.update(
-            status="failed", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc(limit=20)
-        )
-    finished = time.time()
-    record.update(finished_at=_stamp(finished), duration_s=round(finished - started, 4))
-    return frame, record
-
-
-@functools.lru_cache(maxsize=1)
-def code_version() -> str:
-    """A fingerprint of the code and scenario files that determine a run's numbers.
-
-    Stored with every run, so a resumed batch never mixes results of two model versions.
-    """
-    root = Path(__file__).resolve().parents[2]
-    digest = hashlib.sha256()
-    files = sorted(
-        [
-            *root.glob("model/**/*.py"),
-            *root.glob("agents/**/*.py"),
-            *root.glob("model/scenarios/*.toml"),
-            root / "experiments" / "single_run.py",
-        ]
-    )
-    for f in files:
-        digest.update(f.relative_to(root).as_posix().encode())
-        digest.update(f.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-def _stamp(t: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(t)) + f".{int(t % 1 * 1000):03d}"
-
-
-def _failure_record(spec: RunSpec, error: str) -> dict[str, Any]:
-    now = _stamp(time.time())
-    return {
-        **spec.as_record(),
-        "status": "failed",
-        "error": error,
-        "traceback": None,
-        "started_at": now,
-        "finished_at": now,
-        "duration_s": 0.0,
-        "worker": None,
-        "code_version": code_version(),
-    }
 
 
 # --- engines: submit a spec, wait for some to finish
@@ -157,7 +86,7 @@ class _InProcess:
 
     def wait(self, handles: list, timeout: float) -> list[tuple[Any, tuple]]:
         spec = self.queue.popleft()
-        return [(spec.run_id, _run_safely(spec))]
+        return [(spec.run_id, run_task(spec.for_worker()))]
 
     def close(self, cancel: bool = False) -> None:
         self.queue.clear()
@@ -190,7 +119,7 @@ class _LocalPool:
         # start-up cannot print a traceback. A Ctrl-C that arrives meanwhile is delivered after.
         old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
-            return self.pool.submit(_run_safely, spec)
+            return self.pool.submit(run_task, spec.for_worker())
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
@@ -209,9 +138,7 @@ def _engine(workers: int | None, dask_address: str | None):
     if dask_address:
         from experiments.batch.cluster import DaskEngine  # ships the code to the workers first
 
-        return DaskEngine(
-            dask_address, task=_run_safely, failure=_failure_record, code_version=code_version()
-        )
+        return DaskEngine(dask_address)
     n = workers or len(os.sched_getaffinity(0))
     if n < 1:
         raise InputError(f"{n} workers", key="--workers", allowed="an integer of at least 1")
@@ -225,14 +152,19 @@ def run_batch(
     workers: int | None = None,
     dask_address: str | None = None,
     progress: bool = True,
+    rerun_changed: bool = False,
 ) -> BatchSummary:
     """Run every spec not already in the store at `out_dir`, streaming results to it.
 
     workers: local processes (None: all cores); ignored with dask_address (runs go to the
     Dask scheduler there). Raises InputError before any run if run ids repeat, if the folder
-    is locked by another batch, or if the folder holds a run id made with other settings.
-    Interrupting (Ctrl-C) writes what has finished and re-raises KeyboardInterrupt; running
-    the same call again resumes.
+    is locked by another batch, or if the folder holds a run id made with other settings or
+    code. A stored run whose input files differ from the planned run's (model/inputs.py) is
+    refused too (one line naming the first such file), unless `rerun_changed`: then those
+    stored runs are removed and run again, and stored runs of the same scenarios made from
+    other versions of their files that this call does not plan (e.g. replicates beyond a
+    smaller --replicates) are removed too, so the store never mixes versions. Interrupting (Ctrl-C) writes what has finished and
+    re-raises KeyboardInterrupt; running the same call again resumes.
     """
     t0 = time.time()
     seen: set[str] = set()
@@ -245,7 +177,7 @@ def run_batch(
     try:
         root = store.prepare(out_dir)
         with store.StoreLock(root):
-            summary = _run(runs, root, engine, workers, dask_address, progress, t0)
+            summary = _run(runs, root, engine, workers, dask_address, progress, rerun_changed, t0)
     except BaseException:
         engine.close(cancel=True)
         raise
@@ -253,11 +185,17 @@ def run_batch(
     return summary
 
 
-def _run(runs, root, engine, workers, dask_address, progress, t0) -> BatchSummary:
+def _run(runs, root, engine, workers, dask_address, progress, rerun_changed, t0) -> BatchSummary:
     """run_batch's work in a prepared, locked store folder."""
     summary = BatchSummary(out_dir=root, planned=len(runs))
     state = store.scan(root, repair=True)
-    _check_same_settings(runs, state.completed, root)
+    changed = _check_same_settings(runs, state.completed, root)
+    if changed and not rerun_changed:
+        raise _changed_inputs(changed, root)
+    if changed:
+        stale = _stale_unplanned(runs, state.completed)
+        store.supersede(root, state, {spec.run_id for spec, _ in changed} | stale)
+        summary.rerun, summary.removed = len(changed), len(stale)
     todo = deque(s for s in runs if s.run_id not in state.completed)
     summary.skipped = len(runs) - len(todo)
     summary.redone = len(set(state.damaged_runs) & {s.run_id for s in todo})
@@ -265,6 +203,7 @@ def _run(runs, root, engine, workers, dask_address, progress, t0) -> BatchSummar
         summary.elapsed_s = time.time() - t0
         return summary
     writer = store.StoreWriter(root)
+    writer.write_inputs(f for spec in todo for f in spec.all_inputs)  # provenance before any result
     window = max(2, 2 * (workers or len(os.sched_getaffinity(0))))
     if dask_address:
         window = max(window, 2 * len(engine.client.scheduler_info().get("workers", {})) or 4)
@@ -305,7 +244,7 @@ def _run(runs, root, engine, workers, dask_address, progress, t0) -> BatchSummar
     except Exception as exc:
         # An engine-level failure (e.g. a dead worker process): record the runs in flight.
         for spec in inflight.values():
-            writer.write_failure(_failure_record(spec, f"{type(exc).__name__}: {exc}"))
+            writer.write_failure(failure_record(spec, f"{type(exc).__name__}: {exc}"))
         raise
     finally:
         flush()  # what finished is kept, also on an interrupt (run_batch then stops the workers)
@@ -314,19 +253,21 @@ def _run(runs, root, engine, workers, dask_address, progress, t0) -> BatchSummar
     return summary
 
 
-def _check_same_settings(runs: list[RunSpec], completed: dict[str, dict], root: Path) -> None:
-    """Refuse a planned run whose id is stored with other settings (the folder is another batch's)."""
+def _check_same_settings(
+    runs: list[RunSpec], completed: dict[str, dict], root: Path
+) -> list[tuple[RunSpec, dict]]:
+    """Refuse a planned run whose id is stored with other settings or code (the folder is another
+    batch's); the planned runs whose stored twin came from other input files, with its record."""
     keys = ("scenario", "params_json", "seed", "quarters", "participants", "outputs_json", "code_version")
+    changed = []
     for spec in runs:
         rec = completed.get(spec.run_id)
         if rec is None:
             continue
         planned = {**spec.as_record(), "code_version": code_version()}
         for k in keys:
-            stored = rec.get(k)
-            if stored is not None and pd.isna(stored):
-                stored = None
-            elif k in ("seed", "quarters", "participants"):
+            stored = _value(rec.get(k))
+            if stored is not None and k in ("seed", "quarters", "participants"):
                 stored = int(stored)
             if stored != planned[k]:
                 what = "another version of the model code" if k == "code_version" else "other settings"
@@ -337,6 +278,48 @@ def _check_same_settings(runs: list[RunSpec], completed: dict[str, dict], root: 
                     source=str(root),
                     key="--out",
                 )
+        if _value(rec.get("inputs_digest")) != planned["inputs_digest"]:
+            changed.append((spec, rec))
+    return changed
+
+
+def _stale_unplanned(runs: list[RunSpec], completed: dict[str, dict]) -> set[str]:
+    """Stored runs not in `runs` whose scenario is one of theirs but whose scenario files (the
+    first entries of their input list) differ from what the scenario reads now."""
+    now = {spec.scenario: [f.ref() for f in spec.loaded.inputs] for spec in runs}  # type: ignore[union-attr]
+    planned = {spec.run_id for spec in runs}
+    stale = set()
+    for run_id, rec in completed.items():
+        refs = now.get(rec.get("scenario"))
+        if run_id in planned or refs is None:
+            continue
+        stored = _value(rec.get("inputs_json"))
+        if stored is None or json.loads(stored)[: len(refs)] != refs:
+            stale.add(run_id)
+    return stale
+
+
+def _value(stored: Any) -> Any:
+    """A catalogue value with pandas' missing markers read as None."""
+    return None if stored is not None and not isinstance(stored, str) and pd.isna(stored) else stored
+
+
+def _changed_inputs(changed: list[tuple[RunSpec, dict]], root: Path) -> InputError:
+    """The one-line refusal of a resume whose stored runs came from other input files."""
+    spec, rec = changed[0]
+    stored = _value(rec.get("inputs_json"))
+    if stored is None:
+        what = "they were stored without a record of their input files (crypto401k 0.2.0 or earlier)"
+    else:
+        what = inputs.first_change(json.loads(stored), [f.ref() for f in spec.all_inputs])
+    n = len(changed)
+    return InputError(
+        f"{n} stored run{'s' if n != 1 else ''} came from other input files than now: {what};"
+        " nothing was run",
+        source=str(root),
+        key="--out",
+        allowed="a new --out to keep both, or --rerun-changed to re-run those runs in this folder",
+    )
 
 
 class _Bar:

@@ -3,16 +3,25 @@
 A run's seed is a pure function of the experiment name and a seed key (by default the
 replicate number), so results do not depend on worker count, completion order or engine.
 Python's `hash()` is salted per process and is never used.
+
+A RunSpec carries what it runs, not where to find it: the validated scenario with the content
+of every file it was built from (model/inputs.py), read once when the spec is made. Its input
+files' digests are part of the run's identity (`as_record`: `inputs_digest`, `inputs_json`),
+so a run of an edited file is another run.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+
+from model import inputs as I
+from model import scenarios
+from model.inputs import InputFile
 
 
 @dataclass(frozen=True)
@@ -26,6 +35,11 @@ class RunSpec:
     quarters: quarters simulated after quarter 0.
     participants: participant agents (None: the scenario's / declared default).
     outputs: output columns kept (None: all); `quarter` and `date` are always kept.
+    loaded: the validated scenario with its input files' content (default: `scenario` loaded
+        when the spec is made, on the client); workers run this, never the file.
+    inputs: run-level input files consumed where the runs are planned (e.g. a posterior table
+        the parameters were drawn from): recorded and part of the identity, not shipped with
+        their content.
     """
 
     run_id: str
@@ -35,6 +49,17 @@ class RunSpec:
     quarters: int = 40
     participants: int | None = None
     outputs: tuple[str, ...] | None = None
+    loaded: scenarios.Scenario | None = field(default=None, repr=False)
+    inputs: tuple[InputFile, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.loaded is None:  # read the files now, where they are (InputError if they are not)
+            object.__setattr__(self, "loaded", scenarios.load(self.scenario))
+
+    @property
+    def all_inputs(self) -> tuple[InputFile, ...]:
+        """Every input file of the run: its scenario's, then the run-level ones."""
+        return (*self.loaded.inputs, *self.inputs)  # type: ignore[union-attr]
 
     def overrides(self) -> dict[str, Any]:
         """The parameter overrides the model is built with (`participants` included)."""
@@ -53,7 +78,41 @@ class RunSpec:
             "quarters": int(self.quarters),
             "participants": None if self.participants is None else int(self.participants),
             "outputs_json": json.dumps(list(self.outputs) if self.outputs is not None else None),
+            "inputs_digest": I.combined_digest(self.all_inputs),
+            "inputs_json": json.dumps([f.ref() for f in self.all_inputs]),
         }
+
+    def to_plain(self) -> dict[str, Any]:
+        """The spec as plain values (no project classes): what a Dask task carries.
+
+        The scenario's files travel with their content; run-level inputs as references.
+        """
+        return {
+            "run_id": self.run_id,
+            "scenario": self.scenario,
+            "params": dict(self.params),
+            "seed": int(self.seed),
+            "quarters": int(self.quarters),
+            "participants": self.participants,
+            "outputs": self.outputs,
+            "loaded": self.loaded.to_plain(),  # type: ignore[union-attr]
+            "inputs": [f.ref() for f in self.inputs],
+        }
+
+    @classmethod
+    def from_plain(cls, plain: dict[str, Any]) -> RunSpec:
+        """The spec `to_plain` described (on a worker: no file is read)."""
+        return cls(
+            **{k: v for k, v in plain.items() if k not in ("loaded", "inputs")},
+            loaded=scenarios.Scenario.from_plain(plain["loaded"]),
+            inputs=tuple(InputFile.from_plain(f) for f in plain["inputs"]),
+        )
+
+    def for_worker(self) -> RunSpec:
+        """The spec as a worker gets it: run-level inputs without their content."""
+        if all(f.content is None for f in self.inputs):
+            return self
+        return replace(self, inputs=tuple(f.without_content() for f in self.inputs))
 
 
 def derive_seed(*parts: str | int) -> int:

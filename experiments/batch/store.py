@@ -5,8 +5,15 @@ Layout of a store folder (`--out DIR`)::
     DIR/runs/<stem>.parquet        per-quarter rows of one completed run or a small group
     DIR/catalogue/<stem>.parquet   one row per run of that group (status "ok")
     DIR/catalogue/failed-<key>.parquet   the record of a run that raised (status "failed")
+    DIR/inputs/<sha256>.parquet    one input file the runs read (name, role, digest, content),
+                                   written once per distinct content before any run using it
     DIR/quarantine/                damaged files moved aside on resume (never read again)
     DIR/.batch.lock                held by the one batch process writing to the folder
+
+Every catalogue row names its run's input files (`inputs_json`: role, name and SHA-256 of
+each, in order) and their combined digest (`inputs_digest`, part of the run's identity; see
+model/inputs.py). Stores written before input files were recorded (crypto401k 0.2.0) lack both
+columns and the inputs/ folder: they read as before, with the columns empty.
 
 Why it is crash-safe: every file is written to a hidden temporary name, flushed to disk and
 renamed into place, so a file either exists whole or not at all. A group's results file is
@@ -25,6 +32,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import json
 import os
 import socket
 import tempfile
@@ -41,8 +49,9 @@ import pyarrow.parquet as pq
 
 from experiments.batch.spec import run_key
 from model.errors import InputError
+from model.inputs import InputFile
 
-SUBDIRS = ("runs", "catalogue", "quarantine")
+SUBDIRS = ("runs", "catalogue", "inputs", "quarantine")
 LOCK_NAME = ".batch.lock"
 CATALOGUE_COLUMNS = (
     "run_id",
@@ -62,7 +71,10 @@ CATALOGUE_COLUMNS = (
     "duration_s",
     "worker",
     "code_version",
+    "inputs_digest",
+    "inputs_json",
 )
+INPUT_COLUMNS = ("digest", "role", "name", "size_bytes", "content")
 
 
 # --- folder and lock
@@ -155,11 +167,7 @@ def _atomic(path: Path, write: Callable[[str], None]) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    _fsync_dir(path.parent)
 
 
 def _write_parquet(path: Path, frame: pd.DataFrame) -> None:
@@ -179,7 +187,17 @@ def catalogue_frame(records: list[dict]) -> pd.DataFrame:
         frame[col] = frame[col].astype("int64")
     frame["participants"] = frame["participants"].astype("Int64")
     frame["duration_s"] = frame["duration_s"].astype("float64")
-    for col in ("error", "traceback", "file", "started_at", "finished_at", "worker", "code_version"):
+    for col in (
+        "error",
+        "traceback",
+        "file",
+        "started_at",
+        "finished_at",
+        "worker",
+        "code_version",
+        "inputs_digest",
+        "inputs_json",
+    ):
         frame[col] = frame[col].astype("string")
     return frame
 
@@ -204,6 +222,24 @@ class StoreWriter:
             if old.exists():
                 old.unlink()
         return stem
+
+    def write_inputs(self, files) -> int:
+        """Record each distinct input file (by digest) not yet in the store; how many were new.
+
+        Files without content (references to inputs kept elsewhere) are skipped.
+        """
+        new = 0
+        for f in {f.digest: f for f in files if f.content is not None}.values():
+            path = self.root / "inputs" / f"{f.digest}.parquet"
+            if path.exists():
+                continue
+            row = {"digest": f.digest, "role": f.role, "name": f.name, "size_bytes": len(f.content)}
+            table = pa.table(
+                {**{k: [v] for k, v in row.items()}, "content": pa.array([f.content], pa.binary())}
+            )
+            _atomic(path, lambda tmp, t=table: pq.write_table(t, tmp, write_page_checksum=True))
+            new += 1
+        return new
 
     def write_failure(self, record: dict) -> None:
         """Store (or replace) the record of a run that raised."""
@@ -235,7 +271,7 @@ def scan(root: Path, repair: bool = True) -> StoreState:
     state = StoreState()
     runs_dir, cat_dir, quarantine = root / "runs", root / "catalogue", root / "quarantine"
     if repair:
-        for d in (runs_dir, cat_dir):
+        for d in (runs_dir, cat_dir, root / "inputs"):
             for tmp in d.glob(".*.tmp"):
                 tmp.unlink(missing_ok=True)
 
@@ -284,7 +320,51 @@ def scan(root: Path, repair: bool = True) -> StoreState:
             del state.failed[run_id]
             if repair:
                 (cat_dir / f"failed-{run_key(run_id)}.parquet").unlink(missing_ok=True)
+    for input_path in sorted((root / "inputs").glob("*.parquet")):
+        try:  # a damaged record of an input is set aside; the next batch that reads it writes it again
+            if _read_parquet(input_path)["digest"].tolist() != [input_path.stem]:
+                raise ValueError("not this input's record")
+        except Exception:
+            quarantine_files(input_path)
     return state
+
+
+def supersede(root: Path, state: StoreState, run_ids: set[str]) -> None:
+    """Remove the stored results of `run_ids` (completed runs whose inputs changed, which the
+    user asked to re-run), keeping every other run; `state` is updated to match.
+
+    Per group holding any of them: its catalogue file is deleted first (its runs stop counting
+    as done), the group's other runs are written back as a new group, then the old results file
+    is deleted. A crash in between costs at most re-running those other runs (a results file
+    without catalogue is removed by the next scan); nothing is ever counted twice.
+    """
+    files = sorted({state.completed[r]["file"] for r in run_ids if r in state.completed})
+    for name in files:
+        stem = Path(name).stem
+        cat_path, results_path = root / "catalogue" / f"{stem}.parquet", root / "runs" / name
+        cat, rows = _read_parquet(cat_path), _read_parquet(results_path)
+        kept = cat[~cat["run_id"].isin(run_ids)].to_dict("records")
+        kept_rows = rows[~rows["run_id"].isin(run_ids)].reset_index(drop=True)
+        cat_path.unlink()
+        _fsync_dir(cat_path.parent)
+        for rec in cat.to_dict("records"):
+            state.completed.pop(rec["run_id"], None)
+        if kept:
+            new = f"g-{run_key(kept[0]['run_id'])}-{uuid.uuid4().hex[:8]}"
+            for rec in kept:
+                rec["file"] = f"{new}.parquet"
+            _write_parquet(root / "runs" / f"{new}.parquet", kept_rows)
+            _write_parquet(root / "catalogue" / f"{new}.parquet", catalogue_frame(kept))
+            state.completed.update((rec["run_id"], rec) for rec in kept)
+        results_path.unlink()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 # --- queries
@@ -292,7 +372,10 @@ def connect(out_dir: str | Path) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with views `runs` (per-quarter rows) and `catalogue`.
 
     `catalogue` has one row per run (status ok or failed; a failure later redone is dropped);
-    `runs` holds only rows of catalogued runs, so a half-committed group is never visible.
+    `runs` holds only rows of catalogued runs, so a half-committed group is never visible;
+    `inputs` has one row per distinct input file (digest, role, name, size_bytes, content as
+    a BLOB; `decode(content)` reads a text file). A store from before input files were recorded
+    has an empty `inputs` and empty `inputs_digest`/`inputs_json` columns.
     """
     root = Path(out_dir)
     if not (root / "catalogue").is_dir():
@@ -304,16 +387,36 @@ def connect(out_dir: str | Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     cat_glob = str(root / "catalogue" / "*.parquet").replace("'", "''")
     runs_glob = str(root / "runs" / "*.parquet").replace("'", "''")
+    inputs_glob = str(root / "inputs" / "*.parquet").replace("'", "''")
+
+    def sql_type(c: str) -> str:
+        return (
+            "BIGINT"
+            if c in ("seed", "quarters", "rows", "participants", "size_bytes")
+            else "DOUBLE"
+            if c == "duration_s"
+            else "BLOB"
+            if c == "content"
+            else "VARCHAR"
+        )
+
     try:
         if any((root / "catalogue").glob("*.parquet")):
-            con.execute(f"""CREATE VIEW _cat_all AS SELECT * FROM read_parquet('{cat_glob}',
+            con.execute(f"""CREATE VIEW _cat_read AS SELECT * FROM read_parquet('{cat_glob}',
                             union_by_name = true)""")
+            have = {row[0] for row in con.execute("DESCRIBE _cat_read").fetchall()}
+            # columns an older store lacks read as empty
+            missing = "".join(f", NULL::{sql_type(c)} AS {c}" for c in CATALOGUE_COLUMNS if c not in have)
+            con.execute(f"CREATE VIEW _cat_all AS SELECT *{missing} FROM _cat_read")
         else:
-            cols = ", ".join(
-                f"NULL::{'BIGINT' if c in ('seed', 'quarters', 'rows', 'participants') else 'DOUBLE' if c == 'duration_s' else 'VARCHAR'} AS {c}"
-                for c in CATALOGUE_COLUMNS
-            )
+            cols = ", ".join(f"NULL::{sql_type(c)} AS {c}" for c in CATALOGUE_COLUMNS)
             con.execute(f"CREATE VIEW _cat_all AS SELECT {cols} WHERE false")
+        if any((root / "inputs").glob("*.parquet")):
+            con.execute(f"""CREATE VIEW inputs AS SELECT {", ".join(INPUT_COLUMNS)}
+                            FROM read_parquet('{inputs_glob}', union_by_name = true)""")
+        else:
+            cols = ", ".join(f"NULL::{sql_type(c)} AS {c}" for c in INPUT_COLUMNS)
+            con.execute(f"CREATE VIEW inputs AS SELECT {cols} WHERE false")
         con.execute("""CREATE VIEW catalogue AS SELECT * FROM _cat_all WHERE status = 'ok'
                        OR run_id NOT IN (SELECT run_id FROM _cat_all WHERE status = 'ok')""")
         if any((root / "runs").glob("*.parquet")):
@@ -338,9 +441,10 @@ def load_results(out_dir: str | Path, sql: str | None = None) -> pd.DataFrame:
     """A query over a batch store as a pandas DataFrame.
 
     sql: DuckDB SQL over the views `runs` (one row per run and quarter: run_id, scenario, seed,
-    param_<name> for each varied parameter, and the output columns) and `catalogue` (one row
-    per run: settings, status, error, timing). None returns every row of `runs` ordered by
-    run_id and quarter. A malformed query raises InputError with DuckDB's message.
+    param_<name> for each varied parameter, and the output columns), `catalogue` (one row
+    per run: settings, input digests, status, error, timing) and `inputs` (one row per
+    distinct input file). None returns every row of `runs` ordered by run_id and quarter. A
+    malformed query raises InputError with DuckDB's message.
     """
     con = connect(out_dir)
     query = sql if sql is not None else "SELECT * FROM runs ORDER BY run_id, quarter"
@@ -350,10 +454,57 @@ def load_results(out_dir: str | Path, sql: str | None = None) -> pd.DataFrame:
         raise InputError(
             f"query failed: {str(exc).splitlines()[0]}",
             key="--sql",
-            allowed="DuckDB SQL over the views runs and catalogue",
+            allowed="DuckDB SQL over the views runs, catalogue and inputs",
         ) from None
     finally:
         con.close()
+
+
+def run_inputs(out_dir: str | Path, run_id: str) -> list[InputFile]:
+    """The input files that produced run `run_id`, in order, with their content when the store
+    keeps it (None where it does not).
+
+    InputError when the store holds no such run, or when it was written before input files
+    were recorded.
+    """
+    con = connect(out_dir)
+    try:
+        found = con.execute(
+            "SELECT inputs_json FROM catalogue WHERE run_id = ? ORDER BY status = 'ok' DESC LIMIT 1", [run_id]
+        ).fetchall()
+        if not found:
+            close = con.execute(
+                "SELECT run_id FROM catalogue ORDER BY jaro_winkler_similarity(run_id, ?) DESC LIMIT 1",
+                [run_id],
+            ).fetchall()
+            raise InputError(
+                "no such run in the store",
+                source=str(out_dir),
+                key=run_id,
+                allowed=f"a run id of the catalogue, e.g. {close[0][0]!r}"
+                if close
+                else "a run id of the catalogue",
+            )
+        if found[0][0] is None:
+            raise InputError(
+                "this store was written before input files were recorded (crypto401k 0.2.0 or earlier)",
+                source=str(out_dir),
+                key=run_id,
+            )
+        refs = json.loads(found[0][0])
+        digests = [r["digest"] for r in refs]
+        contents = dict(
+            con.execute(
+                "SELECT digest, content FROM inputs WHERE list_contains(?, digest)", [digests]
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    out = []
+    for r in refs:
+        content = contents.get(r["digest"])
+        out.append(InputFile(r["role"], r["name"], r["digest"], None if content is None else bytes(content)))
+    return out
 
 
 def completed_run_ids(out_dir: str | Path) -> list[str]:

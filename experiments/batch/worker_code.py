@@ -6,14 +6,18 @@ client therefore sends, through the scheduler, only objects they can unpickle wi
 * `ShipCode`: a worker plugin carrying a wheel of the client's checkout. On every worker,
   present and future, it unpacks the wheel into the worker's own scratch folder (one folder per
   wheel digest) and puts that folder first on `sys.path`.
-* `worker_environment`: what code and dependency versions a worker actually runs.
-* `trampoline()`: a task function that names the real task (a project function and the run's
-  spec class, as 'module:name') and carries the spec's plain values; only the worker imports
-  the project, after the plugin has put the code in place, so the scheduler never has to.
+* `worker_environment`: what code and library versions a worker actually runs.
+* `trampoline()`: a task function that names the real task (a project function, as
+  'module:name') and carries the run as plain values (`RunSpec.to_plain`: settings, and the
+  scenario with the content of every input file); only the worker imports the project, after
+  the plugin has put the code in place, so the scheduler never has to, and no task names a
+  file on the client.
 
 The client registers this module with `cloudpickle.register_pickle_by_value`, so its objects
 travel by value. Nothing here may import the project at module level, and the module imports
-only the standard library and `distributed`.
+only the standard library and `distributed`. The one project module it names (in a string) is
+`TASK_MODULE`, the batch engine's leaf: it never names the runner or the Dask engine, so the
+engine's modules import one way (runner -> cluster -> worker_code, each -> task).
 """
 
 from __future__ import annotations
@@ -34,9 +38,15 @@ from distributed.diagnostics.plugin import WorkerPlugin
 PLUGIN_NAME = "crypto401k-code"
 CODE_FOLDER = "crypto401k-code"  # inside each worker's local (scratch) directory
 PACKAGES = ("model", "agents", "experiments", "cli", "viz")  # the wheel's top-level packages
-# The libraries a run's numbers depend on: a worker with other versions would not reproduce a
-# local run, so the client refuses it like a different model version.
-DEPENDENCIES = ("numpy", "pandas", "mesa", "networkx")
+TASK_MODULE = "experiments.batch.task"  # code_version() and the tasks a worker runs
+# Every library whose version can change a run's numbers: a worker with another version would
+# not reproduce a local run, so the client refuses it like a different model version, naming
+# the first that differs. numpy draws every random number and does the arithmetic; scipy's root
+# finder sets the clearing price; networkx builds the social network from its seed; mesa runs the
+# schedule and the data collection; pandas (and pyarrow, its string and Parquet engine) build
+# the tables. A part that adds such a library adds it here (e.g. "pyabc" for the sampler that
+# proposes parameters).
+NUMERIC_LIBRARIES = ("numpy", "scipy", "networkx", "mesa", "pandas", "pyarrow")
 
 
 class ShipCode(WorkerPlugin):
@@ -94,36 +104,33 @@ def worker_environment() -> dict:
         "loaded_from": None,
         "error": None,
     }
-    for name in DEPENDENCIES:
+    for name in NUMERIC_LIBRARIES:
         try:
             env["packages"][name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             env["packages"][name] = None
     try:
-        runner = importlib.import_module("experiments.batch.runner")
-        env["code_version"] = runner.code_version()
-        env["loaded_from"] = os.path.dirname(os.path.dirname(os.path.dirname(runner.__file__)))
+        task = importlib.import_module(TASK_MODULE)
+        env["code_version"] = task.code_version()
+        env["loaded_from"] = os.path.dirname(os.path.dirname(os.path.dirname(task.__file__)))
     except Exception as exc:  # reported to the client, which refuses the worker
         env["error"] = f"{type(exc).__name__}: {exc}"
     return env
 
 
 def trampoline():
-    """A task function `call(function, spec_class, fields)` that imports its targets on the worker.
+    """A task function `call(function, payload)` that imports its target on the worker.
 
-    `function` and `spec_class` are 'module:name' references and `fields` the spec's plain
-    values, so the scheduler reads only names and plain data, and the worker imports the project
-    (from the shipped wheel) when it runs the task. Made inside this function so that plain
-    pickle cannot refer to it by name and Dask sends it by value (cloudpickle).
+    `function` is a 'module:name' reference and `payload` plain values (str, numbers, bytes,
+    lists, dicts), so the scheduler reads only names and plain data, and the worker imports the
+    project (from the shipped wheel) when it runs the task. Made inside this function so that
+    plain pickle cannot refer to it by name and Dask sends it by value (cloudpickle).
     """
 
-    def call(function: str, spec_class: str, fields: dict):
+    def call(function: str, payload: dict):
         import importlib
 
-        def resolve(ref: str):
-            module, _, name = ref.partition(":")
-            return getattr(importlib.import_module(module), name)
-
-        return resolve(function)(resolve(spec_class)(**fields))
+        module, _, name = function.partition(":")
+        return getattr(importlib.import_module(module), name)(payload)
 
     return call

@@ -2,8 +2,9 @@
 
 Every parameter point is run once per replicate seed (the same seeds at every point: common
 random numbers, so differences between points are not seed noise). A run's id is a hash of
-everything that determines it, so a run already in the store (from an interrupted or earlier
-call) is never repeated, and resuming needs no bookkeeping of its own.
+everything that determines it, the content of the scenario's files included (model/inputs.py),
+so a run already in the store (from an interrupted or earlier call) is never repeated, a run
+of an edited scenario file is a new run, and resuming needs no bookkeeping of its own.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pandas as pd
 from experiments.batch.runner import run_batch
 from experiments.batch.spec import RunSpec
 from experiments.batch.store import load_results
+from model import scenarios
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,9 @@ class RunSettings:
     seeds: replicate seeds (each point is run once per seed and statistics averaged);
     quarters: quarters simulated after quarter 0; participants: participant agents;
     fixed: parameter overrides applied at every point (e.g. n_employers);
-    outputs: the output columns kept in the store.
+    outputs: the output columns kept in the store;
+    loaded: the scenario as read, with its files' content (default: read when the settings
+        are made).
     """
 
     scenario: str
@@ -38,6 +42,11 @@ class RunSettings:
     participants: int | None
     outputs: tuple[str, ...]
     fixed: dict[str, Any] = field(default_factory=dict)
+    loaded: scenarios.Scenario | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.loaded is None:
+            object.__setattr__(self, "loaded", scenarios.load(self.scenario))
 
 
 def run_id(prefix: str, settings: RunSettings, params: dict[str, Any], seed: int) -> str:
@@ -50,6 +59,7 @@ def run_id(prefix: str, settings: RunSettings, params: dict[str, Any], seed: int
             "quarters": settings.quarters,
             "participants": settings.participants,
             "outputs": list(settings.outputs),
+            "inputs": settings.loaded.digest,  # type: ignore[union-attr]
         },
         sort_keys=True,
     )
@@ -71,6 +81,7 @@ def plan(points: list[dict[str, Any]], settings: RunSettings, prefix: str) -> li
                     settings.quarters,
                     settings.participants,
                     settings.outputs,
+                    loaded=settings.loaded,
                 )
                 for s in settings.seeds
             ]
