@@ -100,6 +100,7 @@ def run(
     seed: O.Seed = 0,
     participants: O.Participants = None,
     set_: O.Set = None,
+    price_path: O.PricePath = None,
     no_dashboard: Annotated[bool, typer.Option("--no-dashboard", help="Skip the PNG dashboard.")] = False,
     force: O.Force = False,
 ) -> None:
@@ -108,6 +109,8 @@ def run(
 
     with user_errors():
         spec = scenarios.load(scenario)
+        if price_path is not None:
+            spec = spec.with_data("price_path", price_path)
         overrides = O.overrides(set_, participants)
         n_quarters = O.check_quarters(spec.quarters if quarters is None else quarters)
         O.check_seed(seed)

@@ -30,6 +30,15 @@ def out_option(help: str) -> Any:
 Scenario = Annotated[
     str, typer.Option(metavar="NAME|FILE", help="Shipped scenario name or path to a scenario TOML file.")
 ]
+PricePath = Annotated[
+    Path | None,
+    typer.Option(
+        "--price-path",
+        metavar="FILE",
+        help="CSV of prices (columns date, price) replayed as the exogenous crypto market for the"
+        " weeks it covers, in place of the scenario's (see docs/guide/observed_history.md).",
+    ),
+]
 Quarters = Annotated[
     int | None,
     typer.Option(metavar="N", help="Quarters to simulate after quarter 0 (default: the scenario's, 40)."),

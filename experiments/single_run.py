@@ -81,6 +81,18 @@ def headline(table: pd.DataFrame) -> dict[str, Any]:
     return out
 
 
+def replayed(model: Crypto401kModel) -> dict[str, Any]:
+    """What the run replayed of the observed world: the history's as-of date, the price path."""
+    out: dict[str, Any] = {}
+    if model.history is not None:
+        out["observed_as_of"] = model.history.as_of.isoformat()
+        out["final_rule_quarter"] = model.regulation.final_q
+    path = model.market.exogenous.path
+    if path is not None:
+        out["price_path"] = path.describe()
+    return out
+
+
 def versions() -> dict[str, str]:
     """Versions of Python and the libraries that determine the results."""
     out = {"python": platform.python_version()}
@@ -183,6 +195,7 @@ def write_outputs(
         "parameters": model.params,
         "headline": headline(table),
         "rule_history": [list(h) for h in model.regulation.history],
+        **replayed(model),
         "versions": versions(),
         "inputs_digest": I.combined_digest(inputs),
         "inputs": inputs_summary(inputs),

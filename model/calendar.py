@@ -25,6 +25,11 @@ def date_to_quarter(date: str) -> int:
     return int(year) * 4 + int(q) - 1 - (START_YEAR * 4 + START_QUARTER - 1)
 
 
+def quarter_of(day) -> int:
+    """The model quarter a calendar date (datetime.date) falls in (may be negative)."""
+    return day.year * 4 + (day.month - 1) // 3 - (START_YEAR * 4 + START_QUARTER - 1)
+
+
 def is_house_election(quarter: int) -> bool:
     """Whether a House election (and a Senate third) is held in `quarter` (every November, even years)."""
     return quarter >= FIRST_HOUSE_ELECTION and (quarter - FIRST_HOUSE_ELECTION) % 8 == 0

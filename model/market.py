@@ -54,6 +54,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 from model.exogenous import WEEKS, ExogenousPath
+from model.price_path import PricePath
 
 # Numerical guards, never reached inside the declared parameter ranges (the property tests
 # check `guard_hits`): the price index stays within [PRICE_FLOOR, PRICE_CEILING], so values
@@ -82,8 +83,8 @@ class Orders:
 class CryptoMarket:
     """Price, supply, float and the plans' units of the crypto market."""
 
-    def __init__(self, params: dict, rng: np.random.Generator):
-        self.exogenous = ExogenousPath(params, rng)
+    def __init__(self, params: dict, rng: np.random.Generator, path: PricePath | None = None):
+        self.exogenous = ExogenousPath(params, rng, path)
         self.cap0 = params["crypto_market_cap_usd"]
         self.supply = self.cap0  # units: one unit is a dollar's worth at quarter 0
         self.float0 = params["tradable_float_share"] * self.supply  # F0
@@ -226,9 +227,15 @@ class CryptoMarket:
         prices = np.empty(WEEKS)
         peak, max_dd = self.peak_weekly, self.max_drawdown
         before = self.log_price
+        replayed, levels = self.exogenous.replayed, self.exogenous.levels
         for w in range(WEEKS):
-            exo = min(max(exo + self._weekly[w] + momentum_real, _LOW), _HIGH)
-            shadow = min(max(shadow + self._weekly[w] + momentum_shadow, _LOW), _HIGH)  # `exo` unimpacted
+            if w < replayed:  # the price path's week: the shadow is the path, bit for bit
+                gap = exo - shadow  # what other demand's momentum added on this path
+                shadow = min(max(float(levels[w]), _LOW), _HIGH)
+                exo = min(max(shadow + gap + (momentum_real - momentum_shadow), _LOW), _HIGH)
+            else:
+                exo = min(max(exo + self._weekly[w] + momentum_real, _LOW), _HIGH)
+                shadow = min(max(shadow + self._weekly[w] + momentum_shadow, _LOW), _HIGH)  # `exo` unimpacted
             if trading:
                 coef, released = sleeves.order() if sleeves is not None else (0.0, 0.0)
                 dollars, sold = buy_w + coef, sell_w + released

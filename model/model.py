@@ -49,7 +49,8 @@ from model.record import Record
 from model.regulation import RuleTimeline
 from model.resources import check_memory
 
-STREAMS = ("market", "population", "network", "employers", "managers", "politics", "events")
+# One stream per subsystem; a new one goes last (earlier streams stay what they were).
+STREAMS = ("market", "population", "network", "employers", "managers", "politics", "events", "regulation")
 
 
 def make_streams(seed_rng: np.random.Generator) -> dict[str, np.random.Generator]:
@@ -104,8 +105,12 @@ class Crypto401kModel(mesa.Model):
         p = self.params
         self.quarter = 0
         self.scandal = 0.0  # news salience of a scandal this quarter (set by events/politics)
-        self.regulation = RuleTimeline(p)
-        self.market = CryptoMarket(p, self.streams["market"])
+        # the data files it was built from (model/inputs.py): an observed history, a price path
+        self.spec = spec
+        self.history = spec.data("history")
+        path = spec.data("price_path") or (self.history.prices if self.history else None)
+        self.regulation = RuleTimeline(p, self.streams["regulation"], self.history)
+        self.market = CryptoMarket(p, self.streams["market"], path)
         self.litigation = LitigationClimate(p)
         self.observe_market()
         self.products = ProductMarket(self)  # asset managers: recordkeepers and crypto products

@@ -239,9 +239,12 @@ _DECLARED = [
     _P("litigation_memory", float, 0.7, "share kept per quarter", 0.0, 1.0,
        "assumption", "employer", "Share of perceived litigation risk carried to the next quarter."),
     # --- crypto market
-    _P("crypto_market_cap_usd", float, 3.9e12, "USD", 1e10, 1e14,
-       "press: total crypto market cap ~$3.9T in 2025Q3 (first above $4T 18 Jul 2025, record ~$4.4T Oct 2025)", "market",
-       "Total crypto market capitalisation at quarter 0."),
+    _P("crypto_market_cap_usd", float, 2.27e12, "USD", 1e10, 1e14,
+       "derived: the asset is bitcoin (team decision: its price, float and volatility are"
+       " bitcoin's); close of 30 Sep 2025, the end of quarter 0, $114,115 (Bitstamp, repository"
+       " typedcypher/historical-bitcoin-prices@9f156d8) x ~19.92M coins in circulation (late 2025;"
+       " 20M reached 9 Mar 2026, Glassnode). All crypto was ~$3.9T (press)", "market",
+       "Market value of the crypto asset (bitcoin) at quarter 0; its supply in units."),
     _P("crypto_vol_annual", float, 0.52, "per year", 0.0, 1.5,
        "bitcoin ~54% a year in 2024 (iShares); ~55% planning assumption (Morgan Stanley 2025);"
        " the range reaches the most volatile years (~100-150%, 2011-13); 0 is a deterministic market",
@@ -302,16 +305,28 @@ _DECLARED = [
        " contributes it thereafter, buy and hold, with no behaviour: the static claims."),
     # --- regulation
     _P("rule_proposed_quarter", int, 2, "quarter", -1, 400,
-       "DOL proposed rule published 31 Mar 2026 (2026Q1)", "regulation",
+       "DOL proposed rule published 31 Mar 2026 (2026Q1; Federal Register doc. 2026-06178)", "regulation",
        "Quarter in which the DOL safe-harbour rule is proposed (-1: never)."),
     _P("rule_final_quarter", int, 5, "quarter", -1, 400,
-       "final rule expected fall 2026 (2026Q4)", "regulation",
+       "final rule expected 'by early fall' 2026 (Groom Law, 21 Jan 2026): 2026Q4; not final by the"
+       " last source (24 Jun 2026): the observed scenario draws its quarter (rule_final_spread)",
+       "regulation",
        "Quarter in which the rule becomes final (-1: never)."),
+    _P("rule_final_spread", int, 0, "quarters", 0, 40,
+       "scenario switch (0: the rule is final in rule_final_quarter); the observed scenario uses 3:"
+       " DOL's recent investment-duty rules became final 3-11 months after their comment periods"
+       " closed, and this one's closed 1 Jun 2026 (model/scenarios/observed.toml)", "regulation",
+       "Quarters after rule_final_quarter within which the final rule's quarter is drawn (uniform,"
+       " from the run's regulation stream): an uncertain date, not an assumed one."),
     _P("clarity_order_only", float, 0.35, "0-1", 0.0, 1.0,
        "assumption: EO 14330 and CAR 2025-01 (DOL neutral) without a rule", "regulation",
        "Regulatory clarity employers perceive before any rule."),
-    _P("clarity_proposed", float, 0.6, "0-1", 0.0, 1.0,
-       "assumption", "regulation", "Clarity while the rule is proposed."),
+    _P("clarity_proposed", float, 0.5, "0-1", 0.0, 1.0,
+       "assumption, revised from 0.6 against what happened: the proposal (31 Mar 2026) is"
+       " asset-neutral and process-based, advisers told sponsors to 'wait and see' (UBT, 24 Jun"
+       " 2026; Sentinel, 17 Jun 2026) and crypto in plans stayed rare (Basic Capital, Dec 2025),"
+       " so a proposal is halfway between the order alone (0.35) and a final rule", "regulation",
+       "Clarity while the rule is proposed."),
     _P("clarity_final", float, 1.0, "0-1", 0.0, 1.0,
        "assumption: a final process-based safe harbour", "regulation",
        "Clarity once the rule is final."),

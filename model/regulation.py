@@ -3,9 +3,17 @@
 The status follows a scheduled timeline (proposed, then final) unless politics sets it: once
 `set_status` has been called (a hostile administration rescinds, a protection law codifies the
 safe harbour), the schedule no longer applies.
+
+The schedule: proposed in `rule_proposed_quarter`, final in `rule_final_quarter`, or, when
+`rule_final_spread` is above 0, in a quarter drawn uniformly from there to `spread` quarters
+later (the regulation stream). An observed history (model/history.py) replaces what it records:
+the quarter of its proposal, and of its final rule if there is one; without a final rule the
+final quarter is no earlier than the quarter after the history's `as_of` date.
 """
 
 from __future__ import annotations
+
+from model.calendar import quarter_of
 
 STATUSES = ("order_only", "proposed", "final", "rescinded", "codified")
 
@@ -13,9 +21,20 @@ STATUSES = ("order_only", "proposed", "final", "rescinded", "codified")
 class RuleTimeline:
     """Where the DOL rule stands in a quarter, and how clear the rules are (0-1)."""
 
-    def __init__(self, params: dict):
+    def __init__(self, params: dict, rng=None, history=None):
         self.proposed_q = params["rule_proposed_quarter"]
         self.final_q = params["rule_final_quarter"]
+        spread = params["rule_final_spread"]
+        if history is not None:
+            proposed, final = history.event("rule_proposed"), history.event("rule_final")
+            if proposed is not None:
+                self.proposed_q = quarter_of(proposed.date)
+            if final is not None:
+                self.final_q, spread = quarter_of(final.date), 0
+            elif self.final_q >= 0:
+                self.final_q = max(self.final_q, quarter_of(history.as_of) + 1)
+        if spread > 0 and self.final_q >= 0:
+            self.final_q += int(rng.integers(0, spread + 1))
         self._clarity = {
             "order_only": params["clarity_order_only"],
             "proposed": params["clarity_proposed"],

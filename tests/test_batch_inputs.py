@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from toml_fuzz import invoke
-from user_inputs import user_file_names, write_user_inputs
+from user_inputs import DATA_FILES, user_file_names, write_user_inputs
 
 from experiments.batch import store
 from experiments.batch.experiment_file import load_experiment
@@ -153,13 +153,14 @@ def test_provenance_is_read_back_from_the_store(sweep):
         ("scenario", str(folder / "my.toml")),
         ("extends", str(folder / "parent.toml")),
         ("extends", "baseline"),
+        *((role, str(folder / name)) for role, (name, _) in sorted(DATA_FILES.items())),
     ]
     assert (
         got[0].text() == old_text
         and got[2].content == (scenarios.SCENARIO_DIR / "baseline.toml").read_bytes()
     )
     # one record per distinct input, however many runs read it
-    assert len(load_results(out, "SELECT * FROM inputs")) == 3
+    assert len(load_results(out, "SELECT * FROM inputs")) == 3 + len(DATA_FILES)
     write_user_inputs(folder, affinity_mean=2.5)
     assert batch(exp, out, "--rerun-changed").code == 0
     both = load_results(out, "SELECT name, decode(content) AS text FROM inputs WHERE role = 'scenario'")
@@ -209,7 +210,7 @@ def test_a_store_from_before_inputs_were_recorded_reads_and_is_refused_on_resume
     line = one_error_line(batch(exp, out))
     assert "stored without a record of their input files" in line and "--rerun-changed" in line
     assert batch(exp, out, "--rerun-changed").code == 0
-    assert len(run_inputs(out, "my.p0000.r000")) == 3
+    assert len(run_inputs(out, "my.p0000.r000")) == 3 + len(DATA_FILES)
 
 
 def test_an_edited_data_file_counts_too(tmp_path, monkeypatch):
@@ -239,6 +240,7 @@ def test_a_single_run_records_its_inputs_in_summary_json(tmp_path):
         ("scenario", str(path)),
         ("extends", str(tmp_path / "parent.toml")),
         ("extends", "baseline"),
+        *((role, str(tmp_path / name)) for role, (name, _) in sorted(DATA_FILES.items())),
     ]
     first = summary["inputs"][0]
     assert first["sha256"] == inputs.digest_of(path.read_bytes()) and first["content"] == path.read_text()

@@ -179,7 +179,13 @@ def test_shrink_replaces_sizes_and_keeps_the_rest():
 def _workspace(tmp_path: Path) -> Path:
     """A fresh folder with copies of the inputs the guides name (experiments, scenarios, docs);
     sampled designs in the experiment files cut to TINY_POINTS points."""
-    for pattern in ("experiments/*.toml", "model/scenarios/*.toml", "docs/*.md"):
+    for pattern in (
+        "experiments/*.toml",
+        "experiments/*.csv",
+        "model/scenarios/*.toml",
+        "model/history/*.toml",
+        "docs/*.md",
+    ):
         for src in ROOT.glob(pattern):
             dest = tmp_path / src.relative_to(ROOT)
             dest.parent.mkdir(parents=True, exist_ok=True)
@@ -247,6 +253,9 @@ def test_every_documented_toml_example_loads(lines, tmp_path):
     text = textwrap.dedent("\n".join(lines)) + "\n"
     path = tmp_path / "example.toml"
     path.write_text(text)
+    for data in ROOT.glob("experiments/*.csv"):  # data files an example names, as a user has them
+        (tmp_path / "experiments").mkdir(exist_ok=True)
+        shutil.copy2(data, tmp_path / "experiments" / data.name)
     if re.search(r"^\[experiment\]", text, re.M):
         assert load_experiment(path).runs()
     elif re.search(r"^\[\[target\]\]", text, re.M):

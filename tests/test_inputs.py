@@ -165,11 +165,12 @@ def test_a_bad_data_file_is_one_line_before_any_run(tmp_path, series_key):
     check_clean_failure(result, source=str(path))
 
 
-def test_without_file_valued_keys_there_is_no_inputs_section(tmp_path):
+def test_an_unknown_data_file_key_is_refused_with_the_known_ones(tmp_path):
     path = write_user_inputs(tmp_path, data={})
     path.write_text(path.read_text() + '\n[inputs]\nseries = "x.txt"\n')
-    with pytest.raises(InputError, match="unknown section \\[inputs\\]"):
+    with pytest.raises(InputError, match="unknown key in \\[inputs\\]") as err:
         scenarios.load(path)
+    assert err.value.allowed == ", ".join(inputs.scenario_keys())
 
 
 def test_every_file_valued_key_is_covered_by_the_user_input_tests():

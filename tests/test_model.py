@@ -105,9 +105,9 @@ def test_static_scenarios_reproduce_seed_arithmetic(name, share, expected):
     # The purchase moves the price through the multiplier M: about M x dollars / market value.
     impact = table["flow_price_impact"].iloc[1]
     assert (
-        0.5 * m.params["flow_multiplier"] * expected / 3.9e12
+        0.5 * m.params["flow_multiplier"] * expected / m.params["crypto_market_cap_usd"]
         < impact
-        < 2 * m.params["flow_multiplier"] * expected / 3.9e12
+        < 2 * m.params["flow_multiplier"] * expected / m.params["crypto_market_cap_usd"]
     )
 
 

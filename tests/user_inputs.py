@@ -39,8 +39,38 @@ extends = "parent.toml"
 affinity_mean = -0.5
 """
 
+# A user's price path: weekly prices from the order's quarter into 2026 (a coarse stress path).
+PRICES = "date,price\n" + "".join(
+    f"2025-{m:02d}-{d:02d},{100.0 * (1.0 - 0.01 * i):.2f}\n"
+    for i, (m, d) in enumerate((m, d) for m in range(9, 13) for d in (1, 8, 15, 22))
+)
+HISTORY = """
+[history]
+as_of = "2025-12-22"
+description = "a user's history"
+
+[[event]]
+date = "2025-11-03"
+kind = "rule_proposed"
+what = "a proposal"
+source = "my notes"
+
+[[price]]
+date = "2025-09-01"
+price = 100.0
+source = "my notes"
+
+[[price]]
+date = "2025-12-22"
+price = 80.0
+source = "my notes"
+"""
+
 # role -> (file name beside the scenario, content)
-DATA_FILES: dict[str, tuple[str, str]] = {}
+DATA_FILES: dict[str, tuple[str, str]] = {
+    "history": ("history.toml", HISTORY),
+    "price_path": ("prices.csv", PRICES),
+}
 
 
 def write_user_inputs(folder: Path, affinity_mean: float = -0.5, data: dict | None = None) -> Path:

@@ -10,6 +10,8 @@
     outputs = ["adoption_rate", ...]     # optional: default every output
     common_random_numbers = true         # optional: replicate r has the same seed in every
                                          # scenario and design point (paired comparisons)
+    price_path = "prices.csv"            # optional: a price file (relative to this file) every
+                                         # scenario replays as its exogenous market
 
     [parameters]                         # optional: fixed overrides for every run
     n_employers = 1000
@@ -209,6 +211,9 @@ def file_model() -> type:
             default=None, description=", ".join(OUTPUTS)
         )
         common_random_numbers: StrictBool = Field(default=True, description="true or false")
+        price_path: Annotated[StrictStr, Field(min_length=1)] | None = Field(
+            default=None, description="a CSV price file (columns date, price), relative to this file"
+        )
 
     Grid = P.section_model(
         lambda kind, p: (list[kind], {"min_length": 1, "description": f"a list, each {p.allowed}"}), "Grid"
@@ -273,6 +278,15 @@ def load_experiment(path: str | Path) -> Experiment:
     )
     meta = doc.experiment
     resolved = [_scenario(n, path, src) for n in meta.scenarios]
+    if meta.price_path is not None:
+        prices = Path(meta.price_path)
+        prices = prices if prices.is_absolute() else path.parent / prices
+        try:
+            resolved = [(ref, spec.with_data("price_path", prices)) for ref, spec in resolved]
+        except InputError as exc:
+            raise InputError(
+                exc.problem, source=exc.source, key="experiment.price_path", allowed=exc.allowed
+            ) from None
     loaded_names = [spec.name for _, spec in resolved]
     if len(set(loaded_names)) != len(loaded_names):
         raise InputError(

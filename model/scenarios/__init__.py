@@ -28,16 +28,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from model import inputs
+# File-valued scenario keys ([inputs]): the module that owns a data file's parser registers its
+# role with scenario_key=True (model/inputs.py) and is imported HERE, so that the key exists
+# whenever a scenario is loaded.
+from model import history, inputs, price_path  # noqa: F401  (imported for their roles: history, price_path)
 from model import parameters as P
 from model.calendar import DEFAULT_QUARTERS
 from model.errors import InputError, did_you_mean, from_validation
 from model.inputs import InputFile
-
-# File-valued scenario keys ([inputs]): the module that owns a data file's parser registers its
-# role with scenario_key=True (model/inputs.py) and is imported HERE, so that the key exists
-# whenever a scenario is loaded. E.g., for price paths, an import of model.price_path (with
-# ruff's F401 silenced on that line, as the import is made for its registration).
 
 SCENARIO_DIR = Path(__file__).resolve().parent  # the shipped scenario files sit beside this loader
 MAX_QUARTERS = 400
@@ -79,6 +77,17 @@ class Scenario:
         """The parsed content of the data file of `role` (its role's parser), or None if not named."""
         found = self.input_file(role)
         return None if found is None else found.parsed()
+
+    def with_data(self, role: str, path: str | Path) -> Scenario:
+        """This scenario with the data file at `path` (read now, checked by its role's parser) in
+        place of any file of `role` it names: e.g. a price path given on the command line."""
+        path = Path(path)
+        if not path.is_file():
+            raise InputError("file not found", source=str(path), allowed=inputs.ROLES[role].meaning)
+        given = inputs.read(role, path)
+        given.parsed()  # a malformed file is refused here, before any run
+        kept = tuple(f for f in self.inputs if f.role != role)
+        return replace(self, inputs=kept + (given,))
 
     def to_plain(self) -> dict[str, Any]:
         """Plain values (no project classes) that rebuild this Scenario with `from_plain`."""
