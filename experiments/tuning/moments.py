@@ -32,12 +32,22 @@ def _ratio(num: str, den: str) -> Callable[[pd.DataFrame], pd.Series]:
     return series
 
 
+def _voted(table: pd.DataFrame) -> pd.Series:
+    return (table["bill"].fillna("").astype(str).str.len() > 0).astype(float)
+
+
 # name: (the outputs it reads, how the per-quarter series follows from them, meaning)
 DERIVED: dict[str, tuple[tuple[str, ...], Callable[[pd.DataFrame], pd.Series], str]] = {
     "uptake_when_offered": (
         ("active_adoption_rate", "participants_with_option_share"),
         _ratio("active_adoption_rate", "participants_with_option_share"),
         "share of participants whose plan menu has a crypto option who hold it by choice",
+    ),
+    "bills_voted": (
+        ("bill",),
+        _voted,
+        "1 in a quarter when Congress voted on a crackdown or protection bill, else 0 (averaged over"
+        " a window: the share of its quarters with a vote)",
     ),
 }
 
