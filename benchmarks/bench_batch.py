@@ -1,11 +1,13 @@
-"""Batch runner benchmark: speed-up from 1 to 2 workers, and the runner's peak memory vs run count.
+"""Batch runner benchmark: throughput per worker, speed-up from 1 to 2 workers, peak memory vs run count.
 
     uv run python -m benchmarks.bench_batch                      # defaults below
     uv run python -m benchmarks.bench_batch --speed-runs 200 --speed-participants 100000
 
-Speed: the same `--speed-runs` baseline runs (default-sized unless told otherwise) on 1 worker
-(in-process) and on a pool of 2 processes; wall time and speed-up are printed. Each setting is
-measured in a fresh store.
+Throughput: runs per second per worker at the experiments' size (20,000 participants, 400
+employers) and at the size the convergence study supports for quarter-12 answers (50,000, 1,000
+employers), 40 quarters, on 1 worker (in-process) and on a pool of 2 processes; the speed-up of
+2 workers over 1 (target >= 1.8x). `--speed-runs` runs per setting (default 40; half at 50,000).
+`--speed-participants N` measures that size instead. Each setting is measured in a fresh store.
 
 Memory: the runner's own peak resident memory (ru_maxrss of the process calling run_batch,
 not its workers) for `--memory-runs` (default 50 and 500) small runs, each measured in a fresh
@@ -101,8 +103,10 @@ def measure(
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--speed-runs", type=int, default=200)
-    ap.add_argument("--speed-participants", type=int, default=0, help="0: the declared default")
+    ap.add_argument("--speed-runs", type=int, default=40)
+    ap.add_argument(
+        "--speed-participants", type=int, default=0, help="0: 20,000 and 50,000 (the experiments' sizes)"
+    )
     ap.add_argument("--speed-quarters", type=int, default=40)
     ap.add_argument(
         "--memory-runs",
@@ -121,15 +125,24 @@ def main() -> None:
         print(json.dumps(child(mode, int(n), int(w), int(p) or None, int(q), int(e) or None)))
         return
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
-    if a.speed_runs:
-        p = a.speed_participants or None
-        size = f"{a.speed_participants or 'default'} participants, {a.speed_quarters} quarters"
-        one = measure("runner", a.speed_runs, 1, p, a.speed_quarters, None)
-        two = measure("runner", a.speed_runs, 2, p, a.speed_quarters, None)
+    sizes = (
+        [(a.speed_participants, a.speed_runs)]
+        if a.speed_participants
+        else [
+            (20_000, a.speed_runs),
+            (50_000, max(a.speed_runs // 2, 2)),
+        ]
+    )
+    for p, runs in sizes if a.speed_runs else []:
+        employers = max(p // 50, 1)  # the default ratio of participants to employers
+        size = f"{p:,} participants, {employers:,} employers, {a.speed_quarters} quarters"
+        one = measure("runner", runs, 1, p, a.speed_quarters, employers)
+        two = measure("runner", runs, 2, p, a.speed_quarters, employers)
         print(
-            f"speed: {a.speed_runs} baseline runs ({size}): 1 worker {one['seconds']:.1f} s,"
-            f" 2 workers {two['seconds']:.1f} s, speed-up {one['seconds'] / two['seconds']:.2f}x"
-            f" (load average now {os.getloadavg()[0]:.1f})"
+            f"throughput: {runs} baseline runs ({size}): 1 worker {one['seconds']:.1f} s"
+            f" ({runs / one['seconds']:.2f} runs/s), 2 workers {two['seconds']:.1f} s"
+            f" ({runs / two['seconds'] / 2:.2f} runs/s per worker), speed-up"
+            f" {one['seconds'] / two['seconds']:.2f}x (load average now {os.getloadavg()[0]:.1f})"
         )
     for mode in ("runner",) + (() if a.no_mesa else ("mesa",)):
         for n in a.memory_runs:
