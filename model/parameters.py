@@ -92,7 +92,7 @@ CALIBRATED = (
 # One parameter a few lines: name, type, default, unit, low, high, source, group, meaning.
 _DECLARED = [
     # --- population: who is in the 401(k) system and how many real people an agent stands for
-    _P("n_participants", int, 100_000, "agents", 1, 5_000_000,
+    _P("n_participants", int, 100_000, "agents", 1, 20_000_000,
        "model resolution; convergence in docs/VALIDATION.md", "population",
        "Number of participant agents; each stands for us_participants / n_participants people."),
     _P("us_participants", float, 70e6, "people", 1e6, 2e8,

@@ -240,7 +240,7 @@ class Population:
         d = self.district[:, None]
         local = order[starts[d] + (rng.random((n, degree)) * counts[d]).astype(np.int64)]
         anywhere = rng.integers(0, n, (n, degree))
-        # row numbers fit 32 bits (n_participants <= 5,000,000): half the memory, faster gathers
+        # row numbers fit 32 bits (n_participants <= 20,000,000): half the memory, faster gathers
         return np.where(rng.random((n, degree)) < local_share, local, anywhere).astype(np.int32)
 
     # --- quantities the rest of the model reads

@@ -270,10 +270,18 @@ def _plain(value: Any) -> Any:
 
 
 def _serve() -> None:
-    """The helper process: load matplotlib now, then draw the table that arrives on stdin."""
+    """The helper process: load matplotlib and draw a throwaway dashboard now (fonts, text
+    layout and the Agg renderer warm up while the model runs), then draw the table that arrives
+    on stdin."""
+    import io
+
     import matplotlib.figure  # noqa: F401  (the slow import, done while the model runs)
     from matplotlib.backends import backend_agg  # noqa: F401
 
+    blank = {c: [0.0, 0.0] for c in COLUMNS}
+    blank.update(quarter=[0, 1], date=["2025Q3", "2025Q4"], rule_status=["order_only"] * 2, election=["", ""])
+    blank["price_index"] = blank["price_index_no_401k"] = [1.0, 1.0]
+    draw_dashboard(blank, "warming up", "").savefig(io.BytesIO(), dpi=90, format="png")
     raw = sys.stdin.buffer.read()
     if not raw:  # the command stopped before the run finished
         return
