@@ -36,7 +36,7 @@ FAN_METRICS = {
     "flow_price_impact": ("Price change attributable to 401(k) flow", 1.0),
     "moat_index": ("Moat index", 1.0),
     "channel_open": ("Share of runs with the 401(k) channel open", 1.0),
-    "balance_ratio_p5_50_64": ("5th percentile balance ratio, ages 50-64", 1.0),
+    "holder_balance_ratio_p5_50_64": ("5th percentile balance ratio of holders aged 50-64", 1.0),
 }
 SEED_CLAIMS_USD = {"$87B": 87e9, "$435B": 435e9}  # 1% and 5% of $8.7T (ICI, 31 Mar 2025)
 HEADLINE_QUARTERS = (4, 12, 40)
@@ -65,17 +65,32 @@ FINALS = (
     "near_retirement_shortfall_share",
     "retiree_balance_ratio_p5",
     "retiree_shortfall_share",
+    "holder_balance_ratio_median_50_64",
+    "holder_balance_ratio_p5_under35",
+    "holder_balance_ratio_p5_35_49",
+    "holder_balance_ratio_p5_50_64",
+    "holder_share_behind_5pct_50_64",
+    "holder_balance_ratio_p5_50_64_at_shadow_price",
+    "holder_share_behind_5pct_50_64_at_shadow_price",
+    "retiree_holder_balance_ratio_p5",
+    "retiree_holder_share_behind_5pct",
+    "retiree_holder_balance_ratio_p5_at_shadow_price",
     "panic_cost_vs_holding_usd",
     "cumulative_fees_paid_usd",
 )
 VOLATILITY = ("return_vol_1q", "return_vol_4q", "return_vol_8q", "max_drawdown", "recovery_quarters")
 RETIREMENT = (
-    "balance_ratio_p5_under35",
-    "balance_ratio_p5_35_49",
+    "holder_balance_ratio_p5_under35",
+    "holder_balance_ratio_p5_35_49",
+    "holder_balance_ratio_p5_50_64",
+    "holder_share_behind_5pct_50_64",
+    "holder_balance_ratio_p5_50_64_at_shadow_price",
+    "holder_share_behind_5pct_50_64_at_shadow_price",
+    "retiree_holder_balance_ratio_p5",
+    "retiree_holder_share_behind_5pct",
+    "retiree_holder_balance_ratio_p5_at_shadow_price",
     "balance_ratio_p5_50_64",
     "near_retirement_shortfall_share",
-    "retiree_balance_ratio_p5",
-    "retiree_shortfall_share",
     "cumulative_fees_paid_usd",
     "panic_cost_vs_holding_usd",
 )
@@ -565,7 +580,11 @@ def _markdown(root, n_ok, n_failed, meta, tables, written, notes) -> str:
             "## Retirement security at the last quarter",
             "",
             "Balance ratio: a saver's balance over the same saver's balance had the crypto money stayed"
-            " in the balanced portfolio (same contributions); p5 is the 5th percentile within the cohort.",
+            " in the balanced portfolio (same contributions); p5 is the 5th percentile within the cohort."
+            " Holders are the savers who hold crypto in the plan or have held it since the order (everyone"
+            " else's ratio is exactly 1); retirees count at the moment they retire. `_at_shadow_price`:"
+            " their crypto valued at the no-401(k) price, without the price support their own plans'"
+            " buying gave it. Share behind: holders more than 5% below their counterfactual.",
             "",
             "| arm | outcome | runs | median over runs [95% CI] | 5-95% band |",
             "|---|---|---|---|---|",
