@@ -47,3 +47,23 @@ def test_no_difference_gives_an_interval_around_zero_and_identical_pairs_a_point
 def test_runs_without_the_switch_give_no_pairs():
     frame = runs([True], [False]).drop(columns="param_exposure_in_politics")
     assert report.exposure_effect(frame).empty
+
+
+def test_each_arm_is_paired_with_its_own_counterfactual():
+    # the observed arm against observed_no_401k (the same observed history), the others against no_401k
+    present = {"baseline", "observed", "no_401k", "observed_no_401k", "tdf_default"}
+    assert report.counterfactual_of("observed", present) == "observed_no_401k"
+    assert report.counterfactual_of("baseline", present) == "no_401k"
+    assert report.counterfactual_of("tdf_default", present) == "no_401k"
+    assert report.counterfactual_of("observed_no_401k", present) is None
+    assert report.counterfactual_of("observed", {"observed", "no_401k"}) == "no_401k"
+    rows, params = [], []
+    for scenario, vol in (("baseline", 0.5), ("no_401k", 0.6), ("observed", 0.4), ("observed_no_401k", 0.3)):
+        for seed in range(5):
+            run_id = f"{scenario}.r{seed}"
+            rows.append({"run_id": run_id, "arm": scenario, "scenario": scenario, "return_vol_4q": vol})
+            params.append({"run_id": run_id, "seed": seed, "params_json": "{}"})
+    table = report.paired_volatility(pd.DataFrame(rows), pd.DataFrame(params)).set_index("arm")
+    assert np.isclose(table.loc["baseline", "diff_median"], -0.1)  # against no_401k
+    assert np.isclose(table.loc["observed", "diff_median"], 0.1)  # against observed_no_401k
+    assert set(table.index) == {"baseline", "observed"}

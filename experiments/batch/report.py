@@ -215,12 +215,26 @@ def seed_claims(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def counterfactual_of(scenario: str, present: set[str]) -> str | None:
+    """The no-401(k) arm a scenario is compared with: `<scenario>_no_401k` when the experiment
+    runs one (e.g. observed_no_401k, on the same observed history), else no_401k; None for a
+    counterfactual itself."""
+    if scenario == COUNTERFACTUAL or scenario.endswith("_" + COUNTERFACTUAL):
+        return None
+    own = f"{scenario}_{COUNTERFACTUAL}"
+    return own if own in present else COUNTERFACTUAL
+
+
 def _pairs(runs: pd.DataFrame, params: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Each arm merged run by run with the no_401k run of the same seed and parameters."""
+    """Each arm merged run by run with its no-401(k) run of the same seed and parameters."""
     df = runs.merge(params, on="run_id")
-    base = df[df["scenario"] == COUNTERFACTUAL].set_index(["seed", "params_json"])
+    present = set(df["scenario"])
     out = {}
-    for arm, g in df[df["scenario"] != COUNTERFACTUAL].groupby("arm", sort=True):
+    for arm, g in df.groupby("arm", sort=True):
+        cf = counterfactual_of(str(g["scenario"].iloc[0]), present)
+        if cf is None or cf not in present:
+            continue
+        base = df[df["scenario"] == cf].set_index(["seed", "params_json"])
         j = g.merge(base, left_on=["seed", "params_json"], right_index=True, suffixes=("", "_cf"))
         if not j.empty:
             out[arm] = j
@@ -228,10 +242,9 @@ def _pairs(runs: pd.DataFrame, params: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 
 def paired_volatility(runs: pd.DataFrame, params: pd.DataFrame) -> pd.DataFrame:
-    """Per arm and measure, run by run against no_401k on the same random numbers: the median
-    difference (arm minus no_401k) with its interval, and the share of pairs where the arm is lower."""
-    if COUNTERFACTUAL not in set(runs["scenario"]):
-        return pd.DataFrame()
+    """Per arm and measure, run by run against its no-401(k) arm on the same random numbers (see
+    `counterfactual_of`): the median difference (arm minus counterfactual) with its interval, and
+    the share of pairs where the arm is lower."""
     rows = []
     for arm, j in _pairs(runs, params).items():
         for m in VOLATILITY:
