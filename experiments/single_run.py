@@ -40,7 +40,17 @@ def simulate(
     overrides: dict[str, Any] | None = None,
     on_quarter: Callable[[int], None] | None = None,
 ) -> tuple[Crypto401kModel, pd.DataFrame]:
-    """Build and run one model; the model and its quarters table (quarter 0 to `quarters`)."""
+    """Build and run one model; the model and its quarters table (quarter 0 to `quarters`).
+
+    scenario: a shipped scenario name, a scenario TOML path, or a loaded Scenario.
+    quarters: quarters run after quarter 0 (None: the scenario's own, 40 unless it says).
+    seed: the model's seed; the same seed gives the same table bit for bit, and two scenarios
+        run with one seed share the exogenous market path (a paired counterfactual).
+    overrides: declared parameters (model/parameters.py) by name, over the scenario's values.
+    on_quarter: called with each quarter's number once it has run (progress).
+    Raises InputError for an unknown scenario or parameter or a value out of range, before
+    anything runs.
+    """
     spec = scenario if isinstance(scenario, scenarios.Scenario) else scenarios.load(scenario)
     model = Crypto401kModel(spec, rng=seed, **(overrides or {}))
     n = spec.quarters if quarters is None else quarters

@@ -18,6 +18,7 @@ adds one quarter.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +34,10 @@ from agents.participant import rule as rules
 from agents.participant.accounts import Flows
 from agents.participant.population import EmployerView, Population
 from agents.politician import Politician
-from agents.rows import Handles
+from agents.rows import Column, Handles, RowAgent
 from model import scenarios
-from model.collector import make_datacollector
-from model.errors import InputError
+from model.collector import DEFAULT_AGENT_REPORTERS, AgentSample, make_datacollector
+from model.errors import InputError, did_you_mean
 from model.events import Events
 from model.geography import Geography
 from model.litigation import LitigationClimate
@@ -50,12 +51,32 @@ from model.regulation import RuleTimeline
 from model.resources import check_memory
 
 # One stream per subsystem; a new one goes last (earlier streams stay what they were).
-STREAMS = ("market", "population", "network", "employers", "managers", "politics", "events", "regulation")
+# "agent_sample" draws nothing the model reads: only the rows `collect_agents` follows.
+STREAMS = (
+    "market",
+    "population",
+    "network",
+    "employers",
+    "managers",
+    "politics",
+    "events",
+    "regulation",
+    "agent_sample",
+)
 
 
 def make_streams(seed_rng: np.random.Generator) -> dict[str, np.random.Generator]:
     """One independent generator per subsystem, spawned from the run's seed (common random numbers)."""
     return dict(zip(STREAMS, seed_rng.spawn(len(STREAMS)), strict=True))
+
+
+def agent_attributes(agent_type: type) -> list[str]:
+    """The attributes a row agent of `agent_type` reads from its row or derives (reporter names)."""
+    names = {"ident"}
+    for cls in agent_type.__mro__:
+        if isinstance(cls, type) and issubclass(cls, RowAgent):
+            names |= {n for n, v in vars(cls).items() if isinstance(v, (Column, property)) and n[0] != "_"}
+    return sorted(names - {"table"})
 
 
 class Crypto401kModel(mesa.Model):
@@ -302,6 +323,74 @@ class Crypto401kModel(mesa.Model):
     def participant(self, row: int) -> Participant:
         """The Mesa agent of the participant now in `row` (made on first use)."""
         return self._handles[Participant].get(self, row)
+
+    # --- agent-level data, on request
+    def collect_agents(
+        self,
+        reporters: dict[str, Any] | None = None,
+        *,
+        agent_type: type = Participant,
+        sample: int | None = 1_000,
+        every: int = 4,
+    ) -> None:
+        """Record agents' attributes through Mesa's DataCollector from now on: for a fixed random
+        sample of `agent_type`'s rows, every `every` quarters.
+
+        reporters: Mesa agent reporters, column name -> attribute name, function of the agent,
+            or [function, [args]] (None: `model.collector.DEFAULT_AGENT_REPORTERS`).
+        agent_type: Participant, Employer or Politician.
+        sample: rows followed (None, or at least the number of rows: every row). Drawn once,
+            without replacement, from the model's own "agent_sample" stream: the same seed
+            follows the same rows, and nothing the model draws changes.
+        every: quarters between records; a record at every quarter divisible by it, this one
+            included.
+
+        Read them with `model.datacollector.get_agenttype_vars_dataframe(agent_type)`: one row
+        per record, indexed by Mesa's Step (the quarter) and AgentID. A row is followed, not a
+        person: after a participant retires, the row's next record is the new worker (another
+        AgentID and `ident`). Recording only reads: the outputs (`quarters_table`) are the same
+        with or without it, and a model that records nothing pays nothing. Raises InputError for
+        an unknown agent type or attribute, a sample or interval below 1, or a type already
+        recorded.
+        """
+        kinds = {cls.__name__: cls for cls in self._handles}
+        if agent_type not in self._handles:
+            raise InputError(
+                f"cannot record {getattr(agent_type, '__name__', agent_type)!r}",
+                key="agent_type",
+                allowed=", ".join(kinds),
+            )
+        for key, value in (("sample", sample), ("every", every)):
+            if (value is not None or key == "every") and (
+                not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1
+            ):
+                raise InputError(f"expected a whole number of at least 1, got {value!r}", key=key)
+        if agent_type in self.datacollector.agenttype_reporters:
+            raise InputError(f"{agent_type.__name__} agents are already recorded", key="agent_type")
+        if reporters is None:
+            reporters = {name: name for name in DEFAULT_AGENT_REPORTERS[agent_type.__name__]}
+        if not reporters:
+            raise InputError(
+                "no reporters given", key="reporters", allowed="column name -> attribute or function"
+            )
+        n = len(getattr(self, agent_type.TABLE).ident)
+        if sample is None or sample >= n:
+            rows = np.arange(n)
+        else:
+            rows = np.sort(self.streams["agent_sample"].choice(n, size=int(sample), replace=False))
+        get = self._handles[agent_type].get
+        first = get(self, int(rows[0]))
+        for name, reporter in reporters.items():
+            if isinstance(reporter, str) and not hasattr(first, reporter):
+                known = agent_attributes(agent_type)
+                raise InputError(
+                    f"{agent_type.__name__} has no attribute {reporter!r}{did_you_mean(reporter, known)}",
+                    key=name,
+                    allowed=", ".join(known),
+                )
+        self.datacollector.follow(agent_type, reporters, AgentSample(rows, int(every), partial(get, self)))
+        if self.quarter % every == 0:
+            self.datacollector.record_sample(self, agent_type)
 
     # --- what agents read
     def observe_market(self) -> rules.Market:

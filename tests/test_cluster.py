@@ -23,6 +23,7 @@ import pytest
 from dask_processes import DaskProcesses, clean_env, worker_env
 from user_inputs import user_file_names, write_user_inputs
 
+from experiments.batch import worker_code
 from experiments.batch.experiment_file import load_experiment
 from experiments.batch.runner import code_version, run_batch
 from experiments.batch.store import load_results, run_inputs
@@ -169,7 +170,7 @@ def copy_checkout(dest: Path) -> Path:
     dest.mkdir(parents=True)
     for name in ("pyproject.toml", "README.md", "uv.lock"):
         shutil.copy2(ROOT / name, dest / name)
-    for pkg in ("model", "agents", "experiments", "cli", "viz"):
+    for pkg in worker_code.PACKAGES:
         shutil.copytree(ROOT / pkg, dest / pkg, ignore=shutil.ignore_patterns("__pycache__"))
     return dest
 

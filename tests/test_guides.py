@@ -1,5 +1,6 @@
 """The guides run as written: every `uv run crypto401k ...` command in a fenced block of README.md
-and docs/guide/*.md, and every TOML example there, at tiny sizes.
+and docs/guide/*.md, every TOML example there, and the Python examples of the Python guide, at
+tiny sizes.
 
 Commands are found anew on every run, so a block added to a guide is tested without touching
 this file. Each document's commands run in order in one fresh folder (a later command may read
@@ -8,6 +9,10 @@ point in this process. Sizes are shrunk by replacing or adding options (`TINY`),
 editing the command otherwise; a command that shows its output (`$ uv run crypto401k ...` and
 the lines below it) must print that output. Commands that serve until stopped or rewrite
 tracked files are parsed against the command line's options but not run (`PARSE_ONLY`).
+
+The ```python blocks of a document in `PYTHON_DOCS` run in order in one namespace (a later block
+uses what an earlier one made), in such a folder, exactly as written: their sizes are the
+guide's own, small enough for the suite. A traceback points at the document's own line.
 """
 
 from __future__ import annotations
@@ -43,6 +48,11 @@ PARSE_ONLY = {
 # (tests/test_cluster.py runs real schedulers and workers).
 PARSE_ONLY_OPTIONS = {"--dask": "needs a running Dask scheduler at the guide's example address"}
 TINY_POINTS = 60  # sampled designs (LHS, Sobol) shrink to this many points in the workspace
+# Documents whose ```python blocks run, and those whose blocks cannot run here (with why).
+PYTHON_DOCS = ["docs/guide/python.md"]
+PYTHON_NOT_RUN = {
+    "docs/guide/cluster.md": "starts SLURM or Kubernetes clusters (tests/test_cluster.py runs Dask)"
+}
 
 
 def outcome_quarters(commands: list[Command]) -> int:
@@ -272,3 +282,26 @@ def test_a_guides_batch_runs_as_long_as_its_outcomes_read():
     assert outcome_quarters(commands) == 41  # 2035Q4 is quarter 41 (quarter 0 = 2025Q3)
     assert outcome_quarters(commands[1:]) == 40
     assert outcome_quarters([Command("g.md", 1, ["batch", "f.toml", "--quarters", "80"])]) == 0
+
+
+def python_blocks(path: Path) -> list[tuple[int, str]]:
+    """(first line number, code) of every ```python block of a markdown file, in order."""
+    return [(start, "\n".join(lines)) for lang, start, lines in fenced_blocks(path) if lang == "python"]
+
+
+def test_every_documents_python_blocks_run_or_say_why_not():
+    having = {d.relative_to(ROOT).as_posix() for d in DOCS if python_blocks(d)}
+    assert having == set(PYTHON_DOCS) | set(PYTHON_NOT_RUN)
+    assert len(python_blocks(ROOT / PYTHON_DOCS[0])) >= 10
+
+
+@pytest.mark.parametrize("doc", PYTHON_DOCS)
+def test_every_python_example_runs_as_written(doc, tmp_path, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")  # a figure a guide draws is saved, never shown
+    monkeypatch.chdir(_workspace(tmp_path))
+    namespace: dict = {"__name__": "__guide__"}
+    for start, code in python_blocks(ROOT / doc):
+        # padded so that a traceback names the guide's own line
+        exec(compile("\n" * (start - 1) + code, str(ROOT / doc), "exec"), namespace)

@@ -18,7 +18,7 @@ from toml_fuzz import invoke
 REPO = Path(__file__).resolve().parent.parent
 SOURCES = [
     p
-    for d in ("model", "agents", "experiments", "cli", "viz", "benchmarks")
+    for d in ("model", "agents", "experiments", "cli", "viz", "crypto401k", "benchmarks")
     for p in (REPO / d).rglob("*.py")
 ]
 SOURCES += [p for p in REPO.glob("*.py")]

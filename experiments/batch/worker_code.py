@@ -37,7 +37,7 @@ from distributed.diagnostics.plugin import WorkerPlugin
 
 PLUGIN_NAME = "crypto401k-code"
 CODE_FOLDER = "crypto401k-code"  # inside each worker's local (scratch) directory
-PACKAGES = ("model", "agents", "experiments", "cli", "viz")  # the wheel's top-level packages
+PACKAGES = ("model", "agents", "experiments", "cli", "viz", "crypto401k")  # the wheel's top-level packages
 TASK_MODULE = "experiments.batch.task"  # code_version() and the tasks a worker runs
 # Every library whose version can change a run's numbers: a worker with another version would
 # not reproduce a local run, so the client refuses it like a different model version, naming
