@@ -95,6 +95,14 @@ def _move(t: Employers, i: int, avail: Available) -> None:
     t.offer_switching[i] = avail.switching[i]
 
 
+def _start(t: Employers, i: int, avail: Available, quarter: int, cap: float) -> None:
+    """start_offering for one employer (scalar writes: the review loop's hot path)."""
+    _move(t, i, avail)
+    t.cap[i] = cap
+    t.offered_since[i] = quarter
+    t.newly_offered[i] = True
+
+
 def review_menus(
     t: Employers,
     rows,
@@ -158,6 +166,7 @@ def review_menus(
     on_l, base_l, caution = on.tolist(), base.tolist(), t.caution.tolist()
     pw, cw = p["peer_offer_weight"], p["caution_weight"]
     switching_cost, margin = p["switching_cost"], p["drop_margin"]
+    cap_of = (p["allocation_cap"] * (1.0 - p["cap_caution_cut"] * t.caution)).tolist()  # as start_offering
     for i, d2 in reviewers:
         share = on_l[i] / count[i] if count[i] else 0.0
         score = base_l[i] + pw * share - cw * caution[i]
@@ -166,7 +175,7 @@ def review_menus(
             if avail.switching[i]:
                 score -= switching_cost
             if d2 < logistic(score):
-                start_offering(t, [i], avail, quarter, p, newly=True)
+                _start(t, i, avail, quarter, cap_of[i])
                 change = 1
         elif d2 < logistic(-score - margin):
             drop(t, [i])
