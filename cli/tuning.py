@@ -267,8 +267,8 @@ def calibrate(
         int | None,
         typer.Option(
             metavar="N",
-            help="abc: the most simulations in total, counting earlier calls (default 40,000; checked"
-            " between generations).",
+            help="abc: the most simulations in total, counting earlier calls (default 30,000; a"
+            " generation starts only while as many as the last one took still fit).",
         ),
     ] = None,
     population: Annotated[
@@ -606,7 +606,7 @@ def _write_calibration(
 
 
 ABC_DEFAULTS = {
-    "budget": 40_000,
+    "budget": 30_000,
     "population": 500,
     "generations": 12,
     "predictive": 200,

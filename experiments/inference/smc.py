@@ -61,7 +61,7 @@ class Plan:
     seeds_per_particle: int = 1
     population: int = 500
     generations: int = 12
-    budget: int = 40_000
+    budget: int = 30_000
 
     @property
     def names(self) -> tuple[str, ...]:
