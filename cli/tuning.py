@@ -798,11 +798,17 @@ def _run_abc(
     with err_console.status("calibrating (abc): starting the workers") as status:
         state = {"generation": "", "what": ""}
 
+        def refresh() -> None:
+            done = (
+                f"{engine.counter.done:,} simulations in this call" if engine and engine.counter.done else ""
+            )
+            status.update("calibrating (abc): " + ", ".join(x for x in (*state.values(), done) if x))
+
         def show(message: str) -> None:
             m = re.match(r"t: (\d+), eps: ([0-9.e+-]+)", message)
             if m:
                 state["generation"] = f"generation {m[1]} (temperature {float(m[2]):.3g})"
-                state["what"] = "sampling"
+                state["what"] = ""
             elif message.startswith("Accepted:"):
                 state["what"] = message.split(",")[0].replace("Accepted:", "accepted")
             elif message.startswith("Calibration sample"):
@@ -811,10 +817,11 @@ def _run_abc(
                 state["generation"], state["what"] = message, ""
             else:
                 return
-            status.update("calibrating (abc): " + ", ".join(x for x in state.values() if x))
+            refresh()
 
         with samplers.engine(workers, dask) as engine:
             status.update(f"calibrating (abc) on {engine.name}")
+            engine.counter.add = _counting(engine.counter, refresh)
             return CAL.run(
                 plan,
                 out,
@@ -826,6 +833,22 @@ def _run_abc(
                 scenario_text=text,
                 on_event=show,
             )
+
+
+def _counting(counter, refresh):
+    """The counter's add, also refreshing the status line (at most a few times a second)."""
+    import time
+
+    last = [0.0]
+
+    def add(*_) -> None:
+        counter.done += 1
+        now = time.monotonic()
+        if now - last[0] > 0.25:
+            last[0] = now
+            refresh()
+
+    return add
 
 
 def _print_abc(results, out: Path, save_scenario: Path | None) -> None:

@@ -203,3 +203,26 @@ def test_the_posterior_table_round_trips_with_its_metadata_and_refuses_a_broken_
 def test_the_posterior_table_is_read_without_pyabc():
     code = "import sys, experiments.posterior_table; assert 'pyabc' not in sys.modules, 'pyabc imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.slow
+def test_recovery_on_the_real_model_at_a_tiny_size(tmp_path):
+    # the model itself (300 participants, 20 employers): two parameters the targets read directly
+    # (interest at the order and the annual review share), true points drawn from narrowed priors
+    from experiments.inference import priors as PR
+    from experiments.tuning import targets as T
+    from experiments.tuning.runs import RunSettings
+
+    targets = tuple(
+        t
+        for t in T.load_targets("experiments/calibration_targets.toml")
+        if t.name in ("interest_at_order", "annual_allocation_changes")
+    )
+    priors = (PR.Prior("affinity_mean", -2.0, 0.5, "test"), PR.Prior("attention_base", 0.005, 0.1, "test"))
+    settings = RunSettings("baseline", (0,), 4, 300, T.needed_outputs(list(targets)), {"n_employers": 20})
+    plan = smc.Plan(targets, priors, settings, 1, 60, 5, 3000)
+    np.random.seed(5)
+    with samplers.engine(1, None) as engine:
+        rows = recovery.run(plan, tmp_path, engine, points=10, seed=1, code_version="test")
+    cov = recovery.coverage(rows).set_index("parameter")
+    assert cov.loc["all", "consistent"], cov

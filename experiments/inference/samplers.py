@@ -43,22 +43,53 @@ def _worker_init() -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
+class Counter:
+    """Simulations finished so far in this call (a progress display reads `done`)."""
+
+    def __init__(self) -> None:
+        self.done = 0
+
+    def add(self, *_: Any) -> None:
+        self.done += 1
+
+
 class _Pool(cf.ProcessPoolExecutor):
     """A spawn pool whose workers start with Ctrl-C blocked until `_worker_init` ignores it."""
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, counter: Counter):
         super().__init__(
             max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init
         )
+        self.counter = counter
 
     def submit(self, fn, /, *args, **kwargs):
         # Workers are started by submit; with SIGINT blocked meanwhile, a Ctrl-C during a
         # worker's start-up cannot print a traceback there (it is delivered here afterwards).
         old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
-            return super().submit(fn, *args, **kwargs)
+            future = super().submit(fn, *args, **kwargs)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        future.add_done_callback(self.counter.add)
+        return future
+
+
+class _InProcess:
+    """pyabc's single-core sampler, counting the simulations it runs."""
+
+    def __new__(cls, counter: Counter):
+        import pyabc
+
+        class Counting(pyabc.sampler.SingleCoreSampler):
+            def sample_until_n_accepted(self, n, simulate_one, t, **kwargs):
+                def counted():
+                    result = simulate_one()
+                    counter.add()
+                    return result
+
+                return super().sample_until_n_accepted(n, counted, t, **kwargs)
+
+        return Counting()
 
     def kill(self) -> None:
         """Stop now: the simulations in flight are lost anyway and would only delay the exit."""
@@ -68,13 +99,17 @@ class _Pool(cf.ProcessPoolExecutor):
 
 
 class Engine:
-    """A pyabc sampler and a `map` over the same processes; `name` says which."""
+    """A pyabc sampler and a `map` over the same processes; `name` says which; `counter.done`
+    counts the simulations finished (local engines; a Dask engine leaves it at 0)."""
 
-    def __init__(self, sampler, mapper: Callable[[Callable, list], list], name: str, cores: int):
+    def __init__(
+        self, sampler, mapper: Callable[[Callable, list], list], name: str, cores: int, counter: Counter
+    ):
         self.sampler = sampler
         self._map = mapper
         self.name = name
         self.cores = cores
+        self.counter = counter
 
     def map(self, fn: Callable, items: Iterable[Any]) -> list:
         return self._map(fn, list(items))
@@ -124,7 +159,7 @@ def engine(workers: int | None, dask_address: str | None) -> Iterator[Engine]:
             def mapper(fn, items):
                 return dask.client.gather(dask.client.map(fn, items, pure=False))
 
-            yield Engine(sampler, mapper, dask.name, cores)
+            yield Engine(sampler, mapper, dask.name, cores, Counter())
         except BaseException:
             dask.close(cancel=True)
             raise
@@ -133,15 +168,16 @@ def engine(workers: int | None, dask_address: str | None) -> Iterator[Engine]:
     n = workers or len(os.sched_getaffinity(0))
     if n < 1:
         raise InputError(f"{n} workers", key="--workers", allowed="an integer of at least 1")
+    counter = Counter()
     if n == 1:
-        yield Engine(
-            pyabc.sampler.SingleCoreSampler(), lambda fn, items: [fn(x) for x in items], "in-process", 1
-        )
+        yield Engine(_InProcess(counter), lambda fn, items: [fn(x) for x in items], "in-process", 1, counter)
         return
-    pool = _Pool(n)
+    pool = _Pool(n, counter)
     try:
         sampler = pyabc.sampler.ConcurrentFutureSampler(cfuture_executor=pool, client_max_jobs=n)
-        yield Engine(sampler, lambda fn, items: list(pool.map(fn, items)), f"process pool ({n} workers)", n)
+        yield Engine(
+            sampler, lambda fn, items: list(pool.map(fn, items)), f"process pool ({n} workers)", n, counter
+        )
     except BaseException:
         pool.kill()
         raise
