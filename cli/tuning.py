@@ -873,8 +873,9 @@ def _print_abc(results, out: Path, save_scenario: Path | None) -> None:
     say(f"stopped: {o.reason}")
     if not o.exact:
         note(
-            f"final temperature {o.temperature:.3g} > 1: a tempered posterior, wider than the data warrant;"
-            " raise --budget or --generations and run the same command to go on"
+            f"final temperature {o.temperature:.3g} > 1: a tempered posterior, wider than the data warrant"
+            " (the identification verdicts are provisional); raise --budget or --generations and run"
+            " the same command to go on"
         )
     if results.predictive is not None:
         check = results.predictive

@@ -206,6 +206,7 @@ def test_the_posterior_table_is_read_without_pyabc():
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(5400)
 def test_recovery_on_the_real_model_at_a_tiny_size(tmp_path):
     # the model itself (300 participants, 20 employers): two parameters the targets read directly
     # (interest at the order and the annual review share), true points drawn from narrowed priors
@@ -220,7 +221,7 @@ def test_recovery_on_the_real_model_at_a_tiny_size(tmp_path):
     )
     priors = (PR.Prior("affinity_mean", -2.0, 0.5, "test"), PR.Prior("attention_base", 0.005, 0.1, "test"))
     settings = RunSettings("baseline", (0,), 4, 300, T.needed_outputs(list(targets)), {"n_employers": 20})
-    plan = smc.Plan(targets, priors, settings, 1, 60, 5, 3000)
+    plan = smc.Plan(targets, priors, settings, 1, 40, 4, 1200)
     np.random.seed(5)
     with samplers.engine(1, None) as engine:
         rows = recovery.run(plan, tmp_path, engine, points=10, seed=1, code_version="test")

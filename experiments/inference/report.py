@@ -70,6 +70,13 @@ def write(
         f" prior SD. A contraction below {IDENTIFIED} means {NOT_IDENTIFIED}.",
         "",
     ]
+    if not meta.get("exact"):
+        lines += [
+            f"**Provisional:** the posterior is tempered (temperature {_g(temp)}), so these intervals"
+            " are wider and these contractions smaller than the targets warrant; a parameter reported"
+            " as not identified may be identified at temperature 1.",
+            "",
+        ]
     t = ident.assign(
         prior=[
             f"{_g(a)} [{_g(b)}, {_g(c)}]"
