@@ -226,4 +226,5 @@ def test_recovery_on_the_real_model_at_a_tiny_size(tmp_path):
     with samplers.engine(1, None) as engine:
         rows = recovery.run(plan, tmp_path, engine, points=10, seed=1, code_version="test")
     cov = recovery.coverage(rows).set_index("parameter")
+    print(cov.to_string())  # the figure the closing note quotes (pytest -s shows it)
     assert cov.loc["all", "consistent"], cov

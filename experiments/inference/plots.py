@@ -19,7 +19,7 @@ from experiments.single_run import atomic_write
 
 def _save(fig, path: Path) -> None:
     fig.tight_layout()
-    atomic_write(path, lambda p: fig.savefig(p, dpi=100, format="png"))
+    atomic_write(path, lambda p: fig.savefig(p, dpi=100, format="png", bbox_inches="tight"))
     plt.close(fig)
 
 
@@ -34,7 +34,7 @@ def pairs(table: pd.DataFrame, priors: list[Prior], path: Path) -> None:
         table[names], table["weight"].to_numpy(float), limits=limits, height=1.9, numx=40, numy=40
     )
     fig = np.asarray(axes).flat[0].figure
-    fig.suptitle("Posterior (weighted KDE) over the prior ranges", y=1.0)
+    fig.suptitle("Posterior (weighted KDE) over the prior ranges", y=1.02)
     _save(fig, path)
 
 
