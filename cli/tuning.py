@@ -229,17 +229,83 @@ def _table(title: str, frame):
     return t
 
 
+METHODS = ("msm", "abc")
+
+
 def calibrate(
     targets_file: Annotated[Path, typer.Argument(metavar="TARGETS.toml", help="Calibration targets (TOML).")],
     out: Annotated[
-        Path, O.out_option("Output folder (study.journal, runs/, fit.csv, plots, calibrated.toml).")
+        Path,
+        O.out_option(
+            "Output folder (msm: study.journal, fit.csv, calibrated.toml; abc: abc.db, posterior.parquet,"
+            " report.md; both: runs/ or plots)."
+        ),
     ],
-    params: Params = None,
+    method: Annotated[
+        str,
+        typer.Option(
+            metavar="msm|abc",
+            help="msm: best point by simulated moments (optuna); abc: Bayesian posterior (pyabc ABC-SMC).",
+        ),
+    ] = "msm",
+    params: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--params",
+            metavar="NAME[=LOW:HIGH]",
+            help="Parameter, or name=LOW:HIGH (repeatable or comma-separated; default: msm the"
+            " behavioural ones, abc the calibrated ones).",
+        ),
+    ] = None,
     trials: Annotated[
-        int,
-        typer.Option(metavar="N", help="Completed trials in total (a resumed study counts earlier ones)."),
-    ] = 50,
-    seeds: Seeds = 3,
+        int | None,
+        typer.Option(
+            metavar="N",
+            help="msm: completed trials in total (a resumed study counts earlier ones; default 50).",
+        ),
+    ] = None,
+    budget: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N",
+            help="abc: the most simulations in total, counting earlier calls (default 30,000; a"
+            " generation starts only while as many as the last one took still fit).",
+        ),
+    ] = None,
+    population: Annotated[
+        int | None, typer.Option(metavar="N", help="abc: particles accepted per generation (default 500).")
+    ] = None,
+    generations: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N", help="abc: the most generations; the last is at temperature 1 (default 12)."
+        ),
+    ] = None,
+    predictive: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N", help="abc: posterior draws run for the predictive check (default 200; 0: none)."
+        ),
+    ] = None,
+    recovery: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N",
+            help="abc: also calibrate to N synthetic target sets and report the coverage (default 0).",
+        ),
+    ] = None,
+    prior_check: Annotated[
+        bool,
+        typer.Option("--prior-check", help="abc: also calibrate with the prior widths halved and doubled."),
+    ] = False,
+    seeds: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N",
+            help="Seeds per point (statistics averaged; default: msm 3, the same for every trial;"
+            " abc 1, drawn per particle).",
+        ),
+    ] = None,
     scenario: Annotated[
         str,
         typer.Option(
@@ -257,11 +323,18 @@ def calibrate(
         ),
     ] = None,
     batch_size: Annotated[
-        int, typer.Option(metavar="N", help="Trials proposed and run together (for several workers or Dask).")
-    ] = 1,
-    workers: Annotated[int | None, typer.Option(metavar="N", help="Local worker processes per batch.")] = 1,
+        int | None,
+        typer.Option(
+            metavar="N", help="msm: trials proposed and run together (for several workers or Dask)."
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(metavar="N", help="Local worker processes (default: msm 1, abc all cores).")
+    ] = None,
     dask: O.Dask = None,
-    seed: Annotated[int, typer.Option(metavar="N", help="Seed of the optuna sampler.")] = 0,
+    seed: Annotated[
+        int, typer.Option(metavar="N", help="Seed of the optuna sampler (msm) or of the checks' draws (abc).")
+    ] = 0,
     save_scenario: Annotated[
         Path | None,
         typer.Option(
@@ -274,11 +347,64 @@ def calibrate(
     ] = "calibrated",
     force: O.Force = False,
 ) -> None:
-    """Calibrate parameters to observed targets (method of simulated moments, optuna; resumable).
+    """Calibrate parameters to observed targets: a best point (msm, optuna) or a posterior (abc, pyabc).
 
-    The same command with the same --out resumes (or extends with a larger --trials) a stopped
-    calibration. A folder holding another calibration's results is refused unless --force.
+    Both resume: the same command with the same --out goes on where a stopped one ended (msm:
+    raise --trials to extend; abc: raise --budget or --generations). A folder holding another
+    calibration's results is refused unless --force. docs/guide/tuning.md and calibration.md.
     """
+    with user_errors():
+        if method not in METHODS:
+            raise InputError(f"unknown method {method!r}", key="--method", allowed=", ".join(METHODS))
+        only = {
+            "msm": {"--trials": trials, "--batch-size": batch_size},
+            "abc": {
+                "--budget": budget,
+                "--population": population,
+                "--generations": generations,
+                "--predictive": predictive,
+                "--recovery": recovery,
+                "--prior-check": prior_check or None,
+            },
+        }
+        for other, given in only.items():
+            if other == method:
+                continue
+            for option, value in given.items():
+                if value is not None:
+                    raise InputError(
+                        f"applies to --method {other} only",
+                        key=option,
+                        allowed=f"the options of --method {method}",
+                    )
+    if method == "abc":
+        _calibrate_abc(
+            targets_file,
+            out,
+            params,
+            budget,
+            population,
+            generations,
+            predictive,
+            recovery,
+            prior_check,
+            seeds,
+            scenario,
+            quarters,
+            participants,
+            set_,
+            workers,
+            dask,
+            seed,
+            save_scenario,
+            name,
+            force,
+        )
+        return
+    trials = 50 if trials is None else trials
+    batch_size = 1 if batch_size is None else batch_size
+    seeds = 3 if seeds is None else seeds
+    workers = 1 if workers is None else workers
     from experiments.tuning import calibrate as C
     from experiments.tuning import targets as T
     from experiments.tuning.space import parse_space
@@ -478,3 +604,300 @@ def _write_calibration(
         },
     )
     return fit, command, n_done
+
+
+ABC_DEFAULTS = {
+    "budget": 30_000,
+    "population": 500,
+    "generations": 12,
+    "predictive": 200,
+    "recovery": 0,
+    "seeds": 1,
+}
+
+
+def _positive(value: int, key: str, low: int, high: int) -> int:
+    if not low <= value <= high:
+        raise InputError(f"{value} is out of range", key=key, allowed=f"an integer from {low:,} to {high:,}")
+    return value
+
+
+def _scenario_writer(scenario: str, header: list[str], name: str, description: str):
+    """text(params, dest): a scenario extending `scenario` (a file by a path relative to dest)."""
+    from experiments.tuning import writers as W
+
+    def text(params: dict, dest: Path) -> str:
+        parent = scenario
+        if scenario.endswith(".toml") or "/" in scenario:
+            parent = os.path.relpath(Path(scenario).resolve(), dest.parent.resolve())
+        return W.scenario_text(
+            dict(params), name=name, extends=parent, header=header, description=description
+        )
+
+    return text
+
+
+def _check_abc_out(out: Path, plan, version: str, force: bool) -> None:
+    """Resume an ABC calibration of the same plan; refuse another's folder unless --force (which
+    starts over there: the history and the checks' histories are removed)."""
+    import shutil
+
+    from experiments.inference import calibration as CAL
+    from experiments.inference import smc
+
+    if (out / smc.STATE).is_file() and (out / CAL.HISTORY).is_file():
+        O.check_out_dir(out)
+        try:
+            smc.check_folder(out, plan, version)
+        except InputError:
+            if not force:
+                raise
+            for path in (out / CAL.HISTORY, out / smc.STATE):
+                path.unlink(missing_ok=True)
+            for folder in [out / "recovery", *out.glob("prior-x*")]:
+                shutil.rmtree(folder, ignore_errors=True)
+    else:
+        O.check_out_dir(out, results=CAL.RESULTS, force=force)
+
+
+def _calibrate_abc(
+    targets_file,
+    out,
+    params,
+    budget,
+    population,
+    generations,
+    predictive,
+    recovery,
+    prior_check,
+    seeds,
+    scenario,
+    quarters,
+    participants,
+    set_,
+    workers,
+    dask,
+    seed,
+    save_scenario,
+    name,
+    force,
+) -> None:
+    """`calibrate --method abc`: every input checked first, then the calibration and its checks."""
+    from experiments.batch.runner import code_version
+    from experiments.inference import priors as PR
+    from experiments.inference import smc
+    from experiments.tuning import targets as T
+    from experiments.tuning.space import parse_space
+
+    d = ABC_DEFAULTS
+    with user_errors():
+        O.check_input_file(targets_file, "TARGETS.toml", "a TOML file of [[target]] tables")
+        doc = T.load_target_file(targets_file)
+        dims = parse_space(params or PR.calibrated_names())
+        items = [part.strip() for item in params or [] for part in item.replace(" ", ",").split(",")]
+        given = {item.partition("=")[0].strip() for item in items if "=" in item}
+        O.check_workers(workers)
+        O.check_seed(seed)
+        budget = _positive(d["budget"] if budget is None else budget, "--budget", 1, 10**9)
+        population = _positive(
+            d["population"] if population is None else population, "--population", 2, 10**6
+        )
+        generations = _positive(
+            d["generations"] if generations is None else generations, "--generations", 1, 1000
+        )
+        predictive = _positive(
+            d["predictive"] if predictive is None else predictive, "--predictive", 0, 10**6
+        )
+        recovery = _positive(d["recovery"] if recovery is None else recovery, "--recovery", 0, 1000)
+        seeds = d["seeds"] if seeds is None else seeds
+        settings = _settings(
+            scenario,
+            seeds,
+            quarters,
+            T.needed_quarters(doc.targets),
+            participants,
+            set_,
+            T.needed_outputs(doc.targets),
+        )
+        clash = sorted({x.name for x in dims} & set(settings.fixed))
+        if clash:
+            raise InputError(
+                "both calibrated and fixed", key=f"--set {clash[0]}", allowed="calibrate it or fix it"
+            )
+        priors = PR.build(dims, doc.priors, given, str(targets_file))
+        plan = smc.Plan(tuple(doc.targets), tuple(priors), settings, seeds, population, generations, budget)
+        version = code_version()
+        if save_scenario is not None:
+            O.check_out_file(save_scenario, "--save-scenario", force=force or _written_by(save_scenario, out))
+        _check_abc_out(out, plan, version, force)
+    command = ["crypto401k", "calibrate", str(targets_file), "--method", "abc", "--out", str(out)]
+    command += [
+        f"--params={p.name}={p.low:g}:{p.high:g}" if p.name in given else f"--params={p.name}" for p in priors
+    ]
+    command += ["--budget", str(budget), "--population", str(population), "--generations", str(generations)]
+    command += ["--seeds", str(seeds), "--scenario", scenario, "--quarters", str(settings.quarters)]
+    if participants is not None:
+        command += ["--participants", str(participants)]
+    for k, v in settings.fixed.items():
+        command += ["--set", f"{k}={v}"]
+    command += ["--predictive", str(predictive), "--seed", str(seed)]
+    if recovery:
+        command += ["--recovery", str(recovery)]
+    if prior_check:
+        command.append("--prior-check")
+    header = [
+        "Posterior medians of a Bayesian calibration (ABC-SMC; docs/guide/calibration.md). Produced by:",
+        "  " + shlex.join(command),
+        "The posterior itself (every particle and its weight) is posterior.parquet in that --out folder;",
+        "report.md there says which parameters the targets identify.",
+        "",
+    ]
+    text = _scenario_writer(
+        scenario,
+        header,
+        name,
+        f"Baseline with the posterior medians of a calibration to {targets_file.name}.",
+    )
+    kept = (
+        f"finished generations are kept in {out / 'abc.db'} (and the checks' in their subfolders);"
+        " run the same command again to resume"
+    )
+    with interruptible(kept), user_errors():
+        results = _run_abc(
+            plan,
+            out,
+            workers,
+            dask,
+            version,
+            targets_file,
+            shlex.join(command),
+            predictive,
+            recovery,
+            prior_check,
+            seed,
+            text,
+        )
+        if save_scenario is not None:
+            medians = {
+                r["parameter"]: float(r["posterior_median"]) for _, r in results.identification.iterrows()
+            }
+            from experiments.tuning import writers as W
+
+            W.write_scenario(save_scenario, text(medians, save_scenario))
+    _print_abc(results, out, save_scenario)
+
+
+def _run_abc(
+    plan, out, workers, dask, version, targets_file, command, predictive, recovery, prior_check, seed, text
+):
+    import re
+
+    from cli.console import err_console
+    from experiments.inference import calibration as CAL
+    from experiments.inference import samplers
+
+    with err_console.status("calibrating (abc): starting the workers") as status:
+        state = {"generation": "", "what": ""}
+
+        def refresh() -> None:
+            done = (
+                f"{engine.counter.done:,} simulations in this call" if engine and engine.counter.done else ""
+            )
+            status.update("calibrating (abc): " + ", ".join(x for x in (*state.values(), done) if x))
+
+        def show(message: str) -> None:
+            m = re.match(r"t: (\d+), eps: ([0-9.e+-]+)", message)
+            if m:
+                state["generation"] = f"generation {m[1]} (temperature {float(m[2]):.3g})"
+                state["what"] = ""
+            elif message.startswith("Accepted:"):
+                state["what"] = message.split(",")[0].replace("Accepted:", "accepted")
+            elif message.startswith("Calibration sample"):
+                state["generation"], state["what"] = "prior sample", "setting the first temperature"
+            elif message.startswith(("predictive", "recovery", "prior check")):
+                state["generation"], state["what"] = message, ""
+            else:
+                return
+            refresh()
+
+        with samplers.engine(workers, dask) as engine:
+            status.update(f"calibrating (abc) on {engine.name}")
+            engine.counter.add = _counting(engine.counter, refresh)
+            return CAL.run(
+                plan,
+                out,
+                engine,
+                code_version=version,
+                targets_file=targets_file,
+                command=command,
+                checks=CAL.Checks(predictive, recovery, prior_check, seed),
+                scenario_text=text,
+                on_event=show,
+            )
+
+
+def _counting(counter, refresh):
+    """The counter's add, also refreshing the status line (at most a few times a second)."""
+    import time
+
+    last = [0.0]
+
+    def add(*_) -> None:
+        counter.done += 1
+        now = time.monotonic()
+        if now - last[0] > 0.25:
+            last[0] = now
+            refresh()
+
+    return add
+
+
+def _print_abc(results, out: Path, save_scenario: Path | None) -> None:
+    ident = results.identification
+    o = results.outcome
+    t = _table(
+        f"Posterior after {o.generations} generations, {o.simulations:,} simulations (temperature {o.temperature:.3g})",
+        ident.assign(
+            prior=[
+                f"{a:.4g} [{b:.4g}, {c:.4g}]"
+                for a, b, c in zip(ident["prior_median"], ident["prior_q05"], ident["prior_q95"], strict=True)
+            ],
+            posterior=[
+                f"{a:.4g} [{b:.4g}, {c:.4g}]"
+                for a, b, c in zip(
+                    ident["posterior_median"], ident["posterior_q05"], ident["posterior_q95"], strict=True
+                )
+            ],
+        )[["parameter", "prior", "posterior", "contraction", "verdict"]],
+    )
+    console.print(t)
+    say(f"stopped: {o.reason}")
+    if not o.exact:
+        note(
+            f"final temperature {o.temperature:.3g} > 1: a tempered posterior, wider than the data warrant"
+            " (the identification verdicts are provisional); raise --budget or --generations and run"
+            " the same command to go on"
+        )
+    if results.predictive is not None:
+        check = results.predictive
+        outside = check.loc[~check["inside"], "target"].tolist()
+        say(
+            f"predictive check: observed inside the 90% predictive band for {int(check['inside'].sum())} of"
+            f" {len(check)} targets" + (f" (outside: {', '.join(outside)})" if outside else "")
+        )
+    if results.coverage is not None:
+        row = results.coverage.iloc[-1]
+        say(
+            f"recovery: {int(row['inside'])} of {int(row['intervals'])} true values inside their 90% intervals"
+            f" (coverage {row['coverage']:.2f} [{row['coverage_lo']:.2f}, {row['coverage_hi']:.2f}],"
+            f" {'consistent' if row['consistent'] else 'NOT consistent'} with 0.90)"
+        )
+    wrote = [
+        out / "report.md",
+        out / "posterior.parquet",
+        out / "identification.csv",
+        out / "calibrated.toml",
+    ]
+    if save_scenario is not None:
+        wrote.append(save_scenario)
+    say("wrote " + ", ".join(str(p) for p in wrote))

@@ -38,6 +38,16 @@ TINY: dict[str, dict] = {
     "batch": {**_SMALL, "--replicates": "1", "--quarters": "4", "--workers": "1", "--no-progress": None},
     "sensitivity": {**_SMALL, "--samples": "2", "--seeds": "1", "--workers": "1"},
     "calibrate": {**_SMALL, "--trials": "2", "--seeds": "1", "--workers": "1"},
+    # the Bayesian calibration: a prior sample and one generation (the budget stops it there)
+    "calibrate --method abc": {
+        **_SMALL,
+        "--population": "10",
+        "--generations": "2",
+        "--budget": "30",
+        "--predictive": "4",
+        "--seeds": "1",
+        "--workers": "1",
+    },
     "validate": {"--quick": None},
 }
 PARSE_ONLY = {
@@ -139,10 +149,23 @@ def documented_commands(path: Path) -> list[Command]:
     return found
 
 
+def tiny_key(argv: list[str]) -> str:
+    """The TINY entry of a command: its name, or `calibrate --method abc` for the Bayesian one."""
+    if argv[0] == "calibrate" and (
+        "--method=abc" in argv
+        or any(a == "--method" and b == "abc" for a, b in zip(argv, argv[1:], strict=False))
+    ):
+        return "calibrate --method abc"
+    return argv[0]
+
+
 def shrink(argv: list[str]) -> list[str]:
-    """The command with the options of TINY[command] replaced or added."""
+    """The command with the options of TINY[command] replaced or added (a --recovery N keeps 2)."""
     out = list(argv)
-    for option, value in TINY.get(argv[0], {}).items():
+    key = tiny_key(argv)
+    if key == "calibrate --method abc" and "--recovery" in out:
+        out[out.index("--recovery") + 1] = "2"
+    for option, value in TINY.get(key, {}).items():
         if option == "--set":
             for name, v in value.items():
                 spots = [

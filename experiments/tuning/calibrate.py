@@ -30,25 +30,13 @@ from optuna.trial import TrialState
 
 from experiments.tuning.runs import RunSettings, run_points
 from experiments.tuning.space import Dimension
-from experiments.tuning.targets import Target
+from experiments.tuning.targets import Target, loss, statistics
 from model.errors import InputError
 
 STUDY_NAME = "calibration"
 JOURNAL = "study.journal"
 # A point's statistics by target name, or None when its runs failed.
 Evaluator = Callable[[list[dict[str, Any]]], list[dict[str, float] | None]]
-
-
-def statistics(targets: list[Target], tables) -> dict[str, float]:
-    """Each target's simulated statistic, averaged over the replicate runs' tables."""
-    return {t.name: t.statistic.of_runs(tables) for t in targets}
-
-
-def loss(targets: list[Target], simulated: dict[str, float]) -> tuple[float, dict[str, float]]:
-    """The weighted mean squared error in tolerances, and each target's error."""
-    errors = {t.name: t.error(simulated.get(t.name, math.nan)) for t in targets}
-    total = sum(t.weight for t in targets)
-    return sum(t.weight * errors[t.name] ** 2 for t in targets) / total, errors
 
 
 def model_evaluator(
