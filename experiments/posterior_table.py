@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from model import inputs
 from model.errors import InputError
 
 FORMAT = "crypto401k-posterior/1"
@@ -73,25 +74,32 @@ def write(path: Path, table: pd.DataFrame, meta: dict[str, Any]) -> None:
 
 def read(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The table and its metadata, checked (InputError naming the file when it is not one)."""
-    import pyarrow.parquet as pq
-
     path = Path(path)
     if path.is_dir():
         path = path / FILE
     if not path.is_file():
         raise InputError("posterior table not found", source=str(path), allowed=f"a calibration's {FILE}")
+    return read_bytes(path.read_bytes(), str(path))
+
+
+def read_bytes(content: bytes, name: str) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The table and its metadata from a posterior.parquet's bytes (`name` in messages), checked."""
+    import io
+
+    import pyarrow.parquet as pq
+
     try:
-        arrow = pq.read_table(path)
+        arrow = pq.read_table(io.BytesIO(content))
     except Exception as exc:  # pyarrow raises several types for a file that is not Parquet
-        raise InputError(f"cannot read as Parquet ({exc})", source=str(path), allowed=f"a {FILE}") from None
+        raise InputError(f"cannot read as Parquet ({exc})", source=name, allowed=f"a {FILE}") from None
     raw = (arrow.schema.metadata or {}).get(METADATA_KEY)
     if raw is None:
-        raise InputError("is not a posterior table (no crypto401k.posterior metadata)", source=str(path))
+        raise InputError("is not a posterior table (no crypto401k.posterior metadata)", source=name)
     meta = json.loads(raw)
     if meta.get("format") != FORMAT:
-        raise InputError(f"posterior format {meta.get('format')!r}", source=str(path), allowed=FORMAT)
+        raise InputError(f"posterior format {meta.get('format')!r}", source=name, allowed=FORMAT)
     table = arrow.to_pandas()
-    check(table, meta, str(path))
+    check(table, meta, name)
     return table, meta
 
 
@@ -120,3 +128,8 @@ def draw(table: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
 def parameters(table: pd.DataFrame, meta: dict[str, Any]) -> list[str]:
     """The calibrated parameter columns."""
     return list(meta["parameters"])
+
+
+# A posterior table is an input of the runs drawn from it (model/inputs.py): its digest is part
+# of their identity and the store records it; experiments read it where the runs are planned.
+inputs.register(inputs.Role("posterior", "a calibration's posterior table (posterior.parquet)"))

@@ -13,6 +13,10 @@
     price_path = "prices.csv"            # optional: a price file (relative to this file) every
                                          # scenario replays as its exogenous market
 
+    [posterior]                          # optional: parameters drawn from a calibration
+    file = "posterior.parquet"           # its posterior table (relative to this file)
+    arms = ["point", "posterior"]        # optional: which arms run (default both)
+
     [parameters]                         # optional: fixed overrides for every run
     n_employers = 1000
 
@@ -28,6 +32,12 @@
     flow_multiplier = [3.0, 8.0]
 
 With both [grid] and [sample], every grid combination is crossed with every sampled point.
+With [posterior], every run is made in two arms: at the point (the declared defaults, whose
+calibrated values are the posterior's medians, and the design) and over the posterior: replicate
+r takes particle r of a draw by weight from the posterior table (the same particle in every
+scenario and design point, so arms compare pairwise) for the calibrated parameters, and the same
+seed as the point arm's replicate r. Posterior runs read `<scenario>.posterior.p<point>.r<replicate>`
+and carry the table as an input (its digest in their identity, its file in the store).
 Run ids read `<scenario>.p<point>.r<replicate>`; each run's seed is derived from the
 experiment name and the replicate (and scenario and point when common_random_numbers is
 false), never from run order. Each scenario file (and every file it extends) is read once,
@@ -48,15 +58,35 @@ from typing import Any
 import numpy as np
 
 from experiments.batch.spec import RunSpec, derive_seed
+from model import inputs, scenarios
 from model import parameters as P
-from model import scenarios
 from model.errors import InputError, did_you_mean, from_validation
+from model.inputs import InputFile
 from model.outputs import OUTPUTS
 
 METHODS = ("lhs", "sobol")
+POSTERIOR_ARMS = ("point", "posterior")
 MAX_REPLICATES = 100_000
 MAX_POINTS = 1_000_000
 MAX_RUNS = 10_000_000
+
+
+@dataclass(frozen=True)
+class Posterior:
+    """A calibration's posterior the runs draw from: the table's file and the arms run."""
+
+    file: InputFile  # the posterior table (role "posterior")
+    parameters: tuple[str, ...]  # the calibrated parameters it holds
+    arms: tuple[str, ...] = POSTERIOR_ARMS
+
+    def particles(self, n: int, experiment: str) -> list[dict[str, float]]:
+        """Particles 0..n-1 drawn by weight (the same for the same experiment name: replicate r
+        takes particle r in every scenario and design point)."""
+        from experiments import posterior_table
+
+        table, _meta = posterior_table.read_bytes(self.file.content or b"", self.file.name)
+        drawn = posterior_table.draw(table, n, derive_seed(experiment, "posterior"))
+        return [{k: float(row[k]) for k in self.parameters} for _, row in drawn.iterrows()]
 
 
 @dataclass(frozen=True)
@@ -75,38 +105,49 @@ class Experiment:
     points: tuple[dict[str, Any], ...] = ({},)
     path: str | None = None
     loaded: tuple[scenarios.Scenario, ...] = ()  # the scenarios as read (default: read now)
+    posterior: Posterior | None = None  # parameters drawn from a calibration's posterior
 
     def __post_init__(self) -> None:
         if len(self.loaded) != len(self.scenarios):
             object.__setattr__(self, "loaded", tuple(scenarios.load(s) for s in self.scenarios))
 
     def runs(self) -> list[RunSpec]:
-        """Every run, in a fixed order (scenario, point, replicate)."""
+        """Every run, in a fixed order (arm, scenario, point, replicate)."""
         out = []
         width = max(4, len(str(len(self.points) - 1)))
         rwidth = max(3, len(str(self.replicates - 1)))
-        for scen, spec in zip(self.scenarios, self.loaded, strict=True):
-            quarters = self.quarters if self.quarters is not None else spec.quarters
-            for i, point in enumerate(self.points):
-                for r in range(self.replicates):
-                    run_id = f"{spec.name}.p{i:0{width}d}.r{r:0{rwidth}d}"
-                    seed = (
-                        derive_seed(self.name, f"r{r}")
-                        if self.common_random_numbers
-                        else derive_seed(self.name, run_id)
-                    )
-                    out.append(
-                        RunSpec(
-                            run_id=run_id,
-                            scenario=scen,
-                            params={**self.fixed, **point},
-                            seed=seed,
-                            quarters=quarters,
-                            participants=self.participants,
-                            outputs=self.outputs,
-                            loaded=spec,
+        post = self.posterior
+        arms = post.arms if post is not None else ("point",)
+        particles = (
+            post.particles(self.replicates, self.name) if post is not None and "posterior" in arms else []
+        )
+        for arm in arms:
+            for scen, spec in zip(self.scenarios, self.loaded, strict=True):
+                quarters = self.quarters if self.quarters is not None else spec.quarters
+                tag = "" if arm == "point" else f".{arm}"
+                for i, point in enumerate(self.points):
+                    for r in range(self.replicates):
+                        run_id = f"{spec.name}{tag}.p{i:0{width}d}.r{r:0{rwidth}d}"
+                        seed = (
+                            derive_seed(self.name, f"r{r}")
+                            if self.common_random_numbers
+                            else derive_seed(self.name, run_id.replace(tag, "", 1))
                         )
-                    )
+                        drawn = particles[r] if arm == "posterior" else {}
+                        out.append(
+                            RunSpec(
+                                run_id=run_id,
+                                scenario=scen,
+                                params={**self.fixed, **point, **drawn},
+                                seed=seed,
+                                quarters=quarters,
+                                participants=self.participants,
+                                outputs=self.outputs,
+                                loaded=spec,
+                                inputs=(post.file,) if drawn else (),
+                                drawn=tuple(sorted(drawn)),
+                            )
+                        )
         return out
 
     def with_overrides(
@@ -244,6 +285,19 @@ def file_model() -> type:
         parameters: list[StrictStr] = Field(default=[], description="declared numeric parameter names")
         ranges: Ranges = Ranges()
 
+    class PosteriorSection(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        UNKNOWN: ClassVar[str] = "unknown key in [posterior]"
+        file: Annotated[StrictStr, StringConstraints(strip_whitespace=True, min_length=1)] = Field(
+            description="the path of a calibration's posterior.parquet, relative to this file"
+        )
+        arms: list[Literal[POSTERIOR_ARMS]] = Field(
+            default=list(POSTERIOR_ARMS),
+            min_length=1,
+            description=", ".join(POSTERIOR_ARMS),
+            json_schema_extra={"problems": {"literal_error": "unknown arm {input}"}},
+        )
+
     Parameters = P.section_model()
 
     class ExperimentFile(BaseModel):
@@ -255,6 +309,7 @@ def file_model() -> type:
         parameters: Parameters = Parameters()
         grid: Grid = Grid()
         sample: Sample | None = None
+        posterior: PosteriorSection | None = None
 
     return ExperimentFile
 
@@ -316,6 +371,7 @@ def load_experiment(path: str | Path) -> Experiment:
         for combo in itertools.product(*grid.values())
         for s in sampled
     )
+    posterior = _posterior(doc.posterior, path, src, set(fixed) | set(grid) | set(sampled[0]))
     exp = Experiment(
         name=meta.name or path.stem,
         description=meta.description,
@@ -329,9 +385,42 @@ def load_experiment(path: str | Path) -> Experiment:
         points=points,
         path=src,
         loaded=tuple(spec for _, spec in resolved),
+        posterior=posterior,
     )
     _check_every_run(exp, src)
     return exp
+
+
+def _posterior(section, path: Path, src: str, designed: set[str]) -> Posterior | None:
+    """The [posterior] section: its table read (and checked) now, where the runs are planned."""
+    if section is None:
+        return None
+    from experiments import posterior_table
+
+    arms = tuple(dict.fromkeys(section.arms))
+    table_path = Path(section.file)
+    table_path = table_path if table_path.is_absolute() else path.parent / table_path
+    if table_path.is_dir():
+        table_path = table_path / posterior_table.FILE
+    if not table_path.is_file():
+        raise InputError(
+            "posterior table not found",
+            source=src,
+            key="posterior.file",
+            allowed=f"the path of a calibration's {posterior_table.FILE}, relative to this file",
+        )
+    file = inputs.read("posterior", table_path)
+    _table, meta = posterior_table.read_bytes(file.content or b"", file.name)
+    names = tuple(meta["parameters"])
+    clash = sorted(set(names) & designed)
+    if clash:
+        raise InputError(
+            f"'{clash[0]}' is drawn from the posterior and also set by [parameters], [grid] or [sample]",
+            source=src,
+            key="posterior.file",
+            allowed="a design that leaves the calibrated parameters to the posterior",
+        )
+    return Posterior(file, names, arms)
 
 
 def _scenario(name: str, path: Path, src: str) -> tuple[str, scenarios.Scenario]:

@@ -20,6 +20,7 @@ Sections, each written when the store has what it needs:
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -107,9 +108,20 @@ def _present(con: duckdb.DuckDBPyConnection, col: str) -> bool:
     return con.execute(f'SELECT count("{col}") FROM runs').fetchone()[0] > 0
 
 
+def _drawn(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The parameters some runs drew from a calibration's posterior (catalogue `drawn_json`)."""
+    cols = {r[0] for r in con.execute("DESCRIBE catalogue").fetchall()}
+    if "drawn_json" not in cols:
+        return set()
+    rows = con.execute("SELECT DISTINCT drawn_json FROM catalogue WHERE drawn_json IS NOT NULL").fetchall()
+    return {name for (text,) in rows for name in json.loads(text)}
+
+
 def _varied(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """The parameter columns whose value differs between runs (the experiment's design)."""
-    cols = sorted(c for c in _columns(con) if c.startswith("param_"))
+    """The parameter columns whose value differs between runs (the experiment's design; values
+    drawn from a posterior are not a design: those runs form one posterior arm)."""
+    drawn = {f"param_{n}" for n in _drawn(con)}
+    cols = sorted(c for c in _columns(con) if c.startswith("param_") and c not in drawn)
     if not cols:
         return []
     counts = con.execute(
@@ -118,17 +130,23 @@ def _varied(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [c for c, k in zip(cols, counts, strict=True) if k > 1]
 
 
-def _arm_expr(varied: list[str]) -> str:
-    """SQL for the arm label: the scenario, then `[name=value, ...]` for varied parameters."""
+def _base_arm_expr(varied: list[str]) -> str:
+    """SQL for the arm label without its draw: the scenario, then `[name=value, ...]`."""
     if not varied:
         return "scenario"
     parts = " || ', ' || ".join(f"'{c[6:]}=' || CAST({c} AS VARCHAR)" for c in varied)
     return f"scenario || ' [' || {parts} || ']'"
 
 
+def _arm_expr(varied: list[str], draws: bool = False) -> str:
+    """SQL for the arm label: the base label, and ' (posterior)' for runs drawn from a posterior."""
+    base = _base_arm_expr(varied)
+    return f"{base} || CASE WHEN draw = 'posterior' THEN ' (posterior)' ELSE '' END" if draws else base
+
+
 def fan_data(con: duckdb.DuckDBPyConnection, metric: str) -> pd.DataFrame:
     """Per arm and quarter: runs, the 5th, 50th and 95th percentile and the mean of `metric`."""
-    arm = _arm_expr(_varied(con))
+    arm = _arm_expr(_varied(con), "draw" in _columns(con))
     return con.execute(f"""
         SELECT {arm} AS arm, quarter, count(*) AS n,
                quantile_cont("{metric}", 0.05) AS p5,
@@ -143,7 +161,9 @@ def per_run(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """One row per run: arm, scenario, seed, the varied parameters and the run's statistics."""
     cols = _columns(con)
     varied = _varied(con)
-    exprs = [f"{_arm_expr(varied)} AS arm", "scenario", "any_value(seed) AS seed"]
+    draws = "draw" in cols
+    exprs = [f"{_arm_expr(varied, draws)} AS arm", f"{_base_arm_expr(varied)} AS base_arm", "scenario"]
+    exprs += ["any_value(seed) AS seed", "any_value(draw) AS draw" if draws else "'point' AS draw"]
     exprs += [f"any_value({c}) AS {c}" for c in varied]
     exprs += [f'arg_max("{c}", quarter) AS "{c}"' for c in FINALS if c in cols]
     if "cumulative_invested_usd" in cols:
@@ -156,7 +176,7 @@ def per_run(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     if "max_drawdown" in cols:
         exprs.append("max(max_drawdown) AS run_max_drawdown")
     exprs.append("max(quarter) AS last_quarter")
-    group = ", ".join(["run_id", "scenario", *varied])
+    group = ", ".join(["run_id", "scenario", *varied, *(["draw"] if draws else [])])
     return con.execute(f"SELECT run_id, {', '.join(exprs)} FROM runs GROUP BY {group} ORDER BY run_id").df()
 
 
@@ -327,6 +347,118 @@ def exposure_effect(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+# statistics compared at the calibrated point and over the posterior (besides the claims' shares)
+POSTERIOR_METRICS = (
+    "invested_q12",
+    "invested_q40",
+    "adoption_rate",
+    "flow_price_impact",
+    "return_vol_4q",
+    "moat_index",
+    "crackdown_pass_probability",
+    "holder_balance_ratio_p5_50_64",
+    "holder_share_behind_5pct_50_64",
+    "retiree_holder_balance_ratio_p5",
+)
+
+
+def parameter_share(point: np.ndarray, posterior: np.ndarray, seed: int = 0) -> stats.Estimate:
+    """Share of the posterior arm's variance due to the parameters: 1 - Var(point) / Var(posterior).
+
+    Over the posterior both the parameters and the seeds vary, at the point only the seeds
+    (the law of total variance; exact when the seeds' variance does not depend on the
+    parameters). Clipped to [0, 1]; a bootstrap interval over runs (fixed seed).
+    """
+    a, b = np.asarray(point, float), np.asarray(posterior, float)
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    if len(a) < 3 or len(b) < 3:
+        return stats.Estimate(float("nan"), float("nan"), float("nan"), min(len(a), len(b)))
+    rng = np.random.default_rng(seed)
+
+    def share_of(x: np.ndarray, y: np.ndarray) -> float:
+        vy = float(np.var(y, ddof=1))
+        return float(np.clip(1.0 - np.var(x, ddof=1) / vy, 0.0, 1.0)) if vy > 0 else 0.0
+
+    boot = [share_of(rng.choice(a, len(a)), rng.choice(b, len(b))) for _ in range(2000)]
+    low, high = np.quantile(boot, [0.025, 0.975])
+    return stats.Estimate(share_of(a, b), float(low), float(high), min(len(a), len(b)))
+
+
+def point_and_posterior(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per arm and statistic: its value at the calibrated point (seeds only) and over the
+    posterior (parameters and seeds), each with its 95% interval, and the share of the
+    posterior's variance due to the parameters. Medians for statistics, shares of runs (Wilson)
+    for the claims: reaching $87B and $435B, and losing the 401(k) channel."""
+    if "draw" not in runs or set(runs["draw"]) != {"point", "posterior"}:
+        return pd.DataFrame()
+    rows = []
+    present = set(runs["scenario"])
+    for base, g in runs.groupby("base_arm", sort=True):
+        pt, po = g[g["draw"] == "point"], g[g["draw"] == "posterior"]
+        if pt.empty or po.empty or counterfactual_of(str(g["scenario"].iloc[0]), present) is None:
+            continue  # a no-401(k) arm has no answer to compare
+        for m in POSTERIOR_METRICS:
+            if m not in g or g[m].isna().all():
+                continue
+            a, b = stats.median(pt[m]), stats.median(po[m])
+            ps = parameter_share(pt[m].to_numpy(float), po[m].to_numpy(float))
+            rows.append(_compared(base, m, "median", a, b, ps, pt[m], po[m]))
+        claims = [
+            (f"reach {lbl} by q{q}", g.get(f"invested_q{q}"), usd)
+            for q in (12, 40)
+            for lbl, usd in SEED_CLAIMS_USD.items()
+        ]
+        for label, col, usd in claims:
+            if col is None or col.isna().all():
+                continue
+            hits_pt = (pt[col.name].to_numpy(float) >= usd).astype(float)
+            hits_po = (po[col.name].to_numpy(float) >= usd).astype(float)
+            a, b = stats.share(hits_pt.astype(bool)), stats.share(hits_po.astype(bool))
+            rows.append(_compared(base, label, "share", a, b, parameter_share(hits_pt, hits_po), None, None))
+        if "channel_lost" in g:
+            lp, lq = pt["channel_lost"].astype(bool), po["channel_lost"].astype(bool)
+            rows.append(
+                _compared(
+                    base,
+                    "channel lost",
+                    "share",
+                    stats.share(lp),
+                    stats.share(lq),
+                    parameter_share(lp.to_numpy(float), lq.to_numpy(float)),
+                    None,
+                    None,
+                )
+            )
+    return pd.DataFrame(rows)
+
+
+def _compared(base, metric, kind, a, b, ps, pt, po) -> dict:
+    row = {
+        "arm": base,
+        "metric": metric,
+        "kind": kind,
+        "point": a.value,
+        "point_low": a.low,
+        "point_high": a.high,
+        "point_runs": a.n,
+        "posterior": b.value,
+        "posterior_low": b.low,
+        "posterior_high": b.high,
+        "posterior_runs": b.n,
+        "parameter_share": ps.value,
+        "parameter_share_low": ps.low,
+        "parameter_share_high": ps.high,
+    }
+    if pt is not None:
+        row.update(
+            point_p5=float(pt.quantile(0.05)),
+            point_p95=float(pt.quantile(0.95)),
+            posterior_p5=float(po.quantile(0.05)),
+            posterior_p95=float(po.quantile(0.95)),
+        )
+    return row
+
+
 def retirement(runs: pd.DataFrame) -> pd.DataFrame:
     """Per arm and retirement outcome at the last quarter: median over runs with its interval."""
     rows = []
@@ -464,6 +596,7 @@ def write_report(out_dir: str | Path, report_dir: str | Path | None = None) -> d
         "channel": channel(runs),
         "exposure_effect": exposure_effect(runs),
         "retirement": retirement(runs),
+        "point_and_posterior": point_and_posterior(runs),
     }
     for name, frame in tables.items():
         if not frame.empty:
@@ -487,6 +620,40 @@ def _markdown(root, n_ok, n_failed, meta, tables, written, notes) -> str:
         " shares of runs carry their 95% Wilson interval.",
         "",
     ]
+    both = tables["point_and_posterior"]
+    if not both.empty:
+        lines += [
+            "## At the calibrated point and over the posterior",
+            "",
+            "Each arm ran twice on the same seeds: at the calibrated point (the declared defaults:"
+            " the posterior medians; only the seeds vary) and over the posterior (replicate r takes"
+            " particle r of a draw by weight from the calibration's posterior: parameters and"
+            " seeds vary). The parameter share is 1 - variance at the point / variance over the"
+            " posterior (law of total variance), with a bootstrap interval; invested_q12 and"
+            " invested_q40 are new money committed by quarters 12 and 40.",
+            "",
+            "| arm | statistic | at the calibrated point (seeds only) | over the posterior (parameters and seeds) | share of variance due to parameters |",
+            "|---|---|---|---|---|",
+        ]
+        for _, r in both.iterrows():
+            m = r["metric"]
+
+            def fmt(v, m=m, kind=r["kind"]):
+                return _pct(v) if kind == "share" else _num(m if not m.startswith("invested") else "x_usd", v)
+
+            band = ""
+            if r["kind"] == "median" and "point_p5" in r and not pd.isna(r["point_p5"]):
+                band = (
+                    f" (band {fmt(r['point_p5'])} to {fmt(r['point_p95'])})",
+                    f" (band {fmt(r['posterior_p5'])} to {fmt(r['posterior_p95'])})",
+                )
+            lines.append(
+                f"| {r['arm']} | {m} | {fmt(r['point'])} [{fmt(r['point_low'])}, {fmt(r['point_high'])}]"
+                f"{band[0] if band else ''} | {fmt(r['posterior'])} [{fmt(r['posterior_low'])},"
+                f" {fmt(r['posterior_high'])}]{band[1] if band else ''} | {_pct(r['parameter_share'])}"
+                f" [{_pct(r['parameter_share_low'])}, {_pct(r['parameter_share_high'])}] |"
+            )
+        lines.append("")
     head = tables["headline"]
     if not head.empty:
         lines += [

@@ -40,6 +40,8 @@ class RunSpec:
     inputs: run-level input files consumed where the runs are planned (e.g. a posterior table
         the parameters were drawn from): recorded and part of the identity, not shipped with
         their content.
+    drawn: the parameters in `params` drawn from a calibration's posterior (one particle; the
+        posterior table is named in `inputs`); empty for a run at the given point.
     """
 
     run_id: str
@@ -51,6 +53,13 @@ class RunSpec:
     outputs: tuple[str, ...] | None = None
     loaded: scenarios.Scenario | None = field(default=None, repr=False)
     inputs: tuple[InputFile, ...] = ()
+    drawn: tuple[str, ...] = ()
+
+    @property
+    def draw(self) -> str:
+        """How the parameters were chosen: "point" (the declared defaults and the experiment's
+        design) or "posterior" (one particle of a calibration's posterior)."""
+        return "posterior" if self.drawn else "point"
 
     def __post_init__(self) -> None:
         if self.loaded is None:  # read the files now, where they are (InputError if they are not)
@@ -80,6 +89,7 @@ class RunSpec:
             "outputs_json": json.dumps(list(self.outputs) if self.outputs is not None else None),
             "inputs_digest": I.combined_digest(self.all_inputs),
             "inputs_json": json.dumps([f.ref() for f in self.all_inputs]),
+            "drawn_json": json.dumps(list(self.drawn)),
         }
 
     def to_plain(self) -> dict[str, Any]:
@@ -97,15 +107,17 @@ class RunSpec:
             "outputs": self.outputs,
             "loaded": self.loaded.to_plain(),  # type: ignore[union-attr]
             "inputs": [f.ref() for f in self.inputs],
+            "drawn": list(self.drawn),
         }
 
     @classmethod
     def from_plain(cls, plain: dict[str, Any]) -> RunSpec:
         """The spec `to_plain` described (on a worker: no file is read)."""
         return cls(
-            **{k: v for k, v in plain.items() if k not in ("loaded", "inputs")},
+            **{k: v for k, v in plain.items() if k not in ("loaded", "inputs", "drawn")},
             loaded=scenarios.Scenario.from_plain(plain["loaded"]),
             inputs=tuple(InputFile.from_plain(f) for f in plain["inputs"]),
+            drawn=tuple(plain.get("drawn", ())),
         )
 
     def for_worker(self) -> RunSpec:

@@ -73,6 +73,7 @@ CATALOGUE_COLUMNS = (
     "code_version",
     "inputs_digest",
     "inputs_json",
+    "drawn_json",
 )
 INPUT_COLUMNS = ("digest", "role", "name", "size_bytes", "content")
 
@@ -197,6 +198,7 @@ def catalogue_frame(records: list[dict]) -> pd.DataFrame:
         "code_version",
         "inputs_digest",
         "inputs_json",
+        "drawn_json",
     ):
         frame[col] = frame[col].astype("string")
     return frame

@@ -35,8 +35,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def execute_run(spec: RunSpec) -> pd.DataFrame:
     """One run's quarters table (quarter 0 to spec.quarters) with identifying columns added.
 
-    Columns: run_id, scenario (the scenario's name), seed, param_<name> for every override in
-    spec.params, then the kept outputs (`quarter` and `date` always).
+    Columns: run_id, scenario (the scenario's name), seed, draw (point or posterior: how the
+    parameters were chosen), param_<name> for every override in spec.params, then the kept
+    outputs (`quarter` and `date` always).
     """
     from experiments.single_run import simulate
 
@@ -47,7 +48,7 @@ def execute_run(spec: RunSpec) -> pd.DataFrame:
             raise KeyError(f"outputs not produced by the model: {missing}")
         keep = ["quarter", "date"] + [o for o in spec.outputs if o not in ("quarter", "date")]
         table = table[keep]
-    ids = {"run_id": spec.run_id, "scenario": model.scenario_name, "seed": spec.seed}
+    ids = {"run_id": spec.run_id, "scenario": model.scenario_name, "seed": spec.seed, "draw": spec.draw}
     ids.update({f"param_{k}": v for k, v in sorted(spec.params.items())})
     head = pd.DataFrame({k: [v] * len(table) for k, v in ids.items()})
     return pd.concat([head, table.reset_index(drop=True)], axis=1)

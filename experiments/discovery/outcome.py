@@ -38,7 +38,7 @@ FORMS = (
 )
 RULE_STATUSES = ("order_only", "proposed", "final", "rescinded", "codified")
 KEYWORDS = {"and", "or", "not", "ever", "always", "end"}
-IDENTIFIERS = {"run_id", "scenario", "seed", "quarter", "date"}
+IDENTIFIERS = {"run_id", "scenario", "seed", "draw", "quarter", "date"}
 OPS = (">=", "<=", "==", "!=", ">", "<")
 SUFFIX = {"k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12, "%": 0.01}
 MAX_LENGTH = 2000
