@@ -31,6 +31,10 @@ The model
     made in code, run on local processes or a Dask cluster into a resumable Parquet store.
 `load_results(store, sql=None) -> DataFrame`, `connect_store(store) -> DuckDB connection`
     A batch store read: DuckDB SQL over the views `runs`, `catalogue` and `inputs`.
+`read_posterior(path) -> (DataFrame, metadata)`, `draw_particles(table, n, seed) -> DataFrame`
+    A Bayesian calibration's posterior table (`crypto401k calibrate --method abc`): one row per
+    particle with its weight and the calibrated parameters' values, and how it was made; n
+    particles drawn by weight (seeded), e.g. to run the model at each.
 `InputError`
     The one error raised for bad input (a parameter, a file, a value out of range), before any
     work; its message names the problem and what is allowed.
@@ -51,6 +55,8 @@ from experiments.batch.runner import BatchSummary, run_batch
 from experiments.batch.spec import RunSpec
 from experiments.batch.store import connect as connect_store
 from experiments.batch.store import load_results
+from experiments.posterior_table import draw as draw_particles
+from experiments.posterior_table import read as read_posterior
 from experiments.single_run import simulate
 from model.errors import InputError
 from model.model import Crypto401kModel
@@ -77,9 +83,11 @@ __all__ = [
     "Scenario",
     "__version__",
     "connect_store",
+    "draw_particles",
     "load_experiment",
     "load_results",
     "load_scenario",
+    "read_posterior",
     "run_batch",
     "scenario_names",
     "simulate",

@@ -286,9 +286,10 @@ def test_every_documented_toml_example_loads(lines, tmp_path):
     text = textwrap.dedent("\n".join(lines)) + "\n"
     path = tmp_path / "example.toml"
     path.write_text(text)
-    for data in ROOT.glob("experiments/*.csv"):  # data files an example names, as a user has them
-        (tmp_path / "experiments").mkdir(exist_ok=True)
-        shutil.copy2(data, tmp_path / "experiments" / data.name)
+    for data in [*ROOT.glob("experiments/*.csv"), *ROOT.glob("experiments/posterior/*.parquet")]:
+        dest = tmp_path / data.relative_to(ROOT)  # data files an example names, as a user has them
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(data, dest)
     if re.search(r"^\[experiment\]", text, re.M):
         assert load_experiment(path).runs()
     elif re.search(r"^\[\[target\]\]", text, re.M):
