@@ -92,8 +92,8 @@ class _InProcess:
         self.queue.clear()
 
 
-def _worker_init() -> None:
-    """In each local worker: ignore Ctrl-C (the parent decides) and die when the parent dies."""
+def worker_init() -> None:
+    """In each local worker (the batch runner's and the calibration's): ignore Ctrl-C (the parent decides) and die when the parent dies."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:  # Linux: SIGKILL this worker when its parent process ends, however it ends
         import ctypes
@@ -110,12 +110,12 @@ class _LocalPool:
     def __init__(self, workers: int):
         self.name = f"process pool ({workers} workers)"
         self.pool = cf.ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=worker_init
         )
 
     def submit(self, spec: RunSpec) -> Any:
         # Workers are started by submit. SIGINT is blocked meanwhile, so a new worker starts with
-        # it blocked (the mask is inherited) until _worker_init ignores it: a Ctrl-C during its
+        # it blocked (the mask is inherited) until worker_init ignores it: a Ctrl-C during its
         # start-up cannot print a traceback. A Ctrl-C that arrives meanwhile is delivered after.
         old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:

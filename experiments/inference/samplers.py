@@ -24,23 +24,8 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from experiments.batch.runner import worker_init
 from model.errors import InputError
-
-
-def _worker_init() -> None:
-    """In each local worker: ignore Ctrl-C (the parent decides) and die when the parent dies.
-
-    The same set-up as the batch runner's workers (experiments/batch/runner.py); it is repeated
-    here until that module exposes it (phase 2 of issue 20).
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:  # Linux: SIGKILL this worker when its parent process ends, however it ends
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
-    except (OSError, AttributeError):
-        pass
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 class Counter:
@@ -54,11 +39,11 @@ class Counter:
 
 
 class _Pool(cf.ProcessPoolExecutor):
-    """A spawn pool whose workers start with Ctrl-C blocked until `_worker_init` ignores it."""
+    """A spawn pool whose workers start with Ctrl-C blocked until `worker_init` ignores it."""
 
     def __init__(self, workers: int, counter: Counter):
         super().__init__(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=worker_init
         )
         self.counter = counter
 
