@@ -31,7 +31,7 @@ TINY = {
     "WORKERS": 1,
     "AGENT_SAMPLE": 100,
 }
-KEPT = {"SEED", "STORE"}  # names a parameters cell may set that need no shrinking
+KEPT = {"SEED", "STORE", "POSTERIOR"}  # names a parameters cell may set that need no shrinking
 CELL_TIMEOUT_S = 300
 
 
@@ -45,7 +45,7 @@ def parameters_cell(nb: nbformat.NotebookNode) -> tuple[int, set[str]]:
 
 
 def test_the_notebooks_are_there_and_declare_their_sizes():
-    assert {p.name for p in NOTEBOOKS} >= {"quickstart.md", "batch_analysis.md"}
+    assert {p.name for p in NOTEBOOKS} >= {"quickstart.md", "batch_analysis.md", "posterior_walkthrough.md"}
     for path in NOTEBOOKS:
         nb = jupytext.read(path)
         _, names = parameters_cell(nb)
