@@ -690,7 +690,7 @@ def test_monitors_download_and_command_agree_with_the_command_line(server, brows
         m.get_attribute("data-monitor"): m.locator(".c401k-monitor-value").inner_text()
         for m in page.locator(".c401k-monitor").all()
     }
-    from viz.page import MONITORS, fmt_monitor
+    from viz.views import MONITORS, fmt_monitor
 
     assert set(monitors) == {name for name, _, _ in MONITORS}
     for name, _label, kind in MONITORS:
