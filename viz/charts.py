@@ -228,7 +228,7 @@ def _frame(title_text: str, horizon: int, axis: str, bottom: int = 50) -> dict:
             "itemGap": 8,
             "textStyle": {"fontSize": 10},
         },
-        "grid": {"left": 58, "right": 18, "top": 32, "bottom": bottom},
+        "grid": {"left": 58, "right": 26, "top": 32, "bottom": bottom},
         "xAxis": {"type": "category", "data": dates(horizon), "boundaryGap": False},
         "yAxis": [_value_axis(axis)],
         "series": [],
@@ -1095,7 +1095,7 @@ def inspection_chart(ins, height: int = INSPECTOR_HEIGHT) -> dict:
     dates_ = [quarter_to_date(q) for q in ins.quarters]
     grids, xs, ys = [], [], []
     for i, unit in enumerate(units):
-        grids.append({"left": 48, "right": 12, "top": round(top + i * (each + gap)), "height": round(each)})
+        grids.append({"left": 48, "right": 24, "top": round(top + i * (each + gap)), "height": round(each)})
         xs.append(
             {"type": "category", "data": dates_, "gridIndex": i, "axisLabel": {"show": i == panels - 1}}
         )

@@ -79,10 +79,15 @@ class Comparison:
     def describe(self) -> str:
         """What is compared, in a line: 'A: these settings; B: flow_multiplier = 7.25'."""
         a = self.arms[0].settings
+        seeds = (
+            f"seed {self.seeds.start}"
+            if self.n == 1
+            else f"{self.n} seeds ({self.seeds.start}-{self.seeds.stop - 1})"
+        )
         if not self.compared:
-            return f"{self.n} seeds ({self.seeds.start}-{self.seeds.stop - 1}) of this run's settings"
+            return f"{seeds} of this run's settings"
         changes = a.differences(self.arms[1].settings)
-        return f"A: this run's settings; B: {'; '.join(changes) or 'the same settings'}"
+        return f"{seeds}, A: this run's settings; B: {'; '.join(changes) or 'the same settings'}"
 
     def series(self, key: str, name: str, scale: float = 1.0) -> np.ndarray | None:
         """Output `name` of arm `key`, one row per seed, divided by `scale`; None if not reported."""

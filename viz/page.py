@@ -112,8 +112,10 @@ def Notice(ctx: Ctx, message: str):
             return
         problem.value = ""
         ctx.pending.value = model.settings
+        ctx.refused.value = {}
         ctx.selection.value = default_selection(model)
         ctx.model.value = model
+        ctx.notice.value = ""
 
     with solara.Card("This page has no run now", margin=0, style={"max-width": "760px"}):
         solara.HTML(tag="div", unsafe_innerHTML=escape(problem.value or message), classes=["c401k-notice"])
@@ -154,7 +156,8 @@ def Page():
     first_notice = solara.use_memo(lambda: _first_model(session, address, model), [])
     notice = solara.use_reactive(first_notice)
     first = model.peek()
-    session.address = address
+    if session.address is None:  # later, the address of the run shown (AddressKeeper)
+        session.address = address
     ctx = Ctx(
         session=session,
         model=model,
@@ -168,6 +171,7 @@ def Page():
         comparison=solara.use_reactive(None),
         progress=solara.use_reactive(("", 0, 0, 0, 0)),
         tab=solara.use_reactive(address.tab),
+        notice=notice,
     )
     model.get()  # re-render when the model is replaced or released
 
@@ -178,15 +182,17 @@ def Page():
             text = RELEASED.get(reason, "This page's run was released.").format(
                 minutes=registry_idle_minutes(), cap=max_runs()
             )
+            def tell():
+                ctx.playing.value = ""
+                notice.value = text  # first: the page then shows only the notice
+                model.value = None  # then nothing on the page holds the model
+
             try:
                 if context is not None:
                     with context:
-                        ctx.playing.value = ""
-                        notice.value = text
-                        model.value = None
+                        tell()
                 else:
-                    notice.value = text
-                    model.value = None
+                    tell()
             except Exception:  # the page went away meanwhile
                 log.debug("could not tell a page its run was released", exc_info=True)
 
@@ -230,7 +236,7 @@ def Page():
             dense=True,
             classes=["c401k-address-refused"],
         )
-    if model.value is None:
+    if notice.value or model.value is None:
         Notice(ctx, notice.value or "This page's run was released.")
         return
     AddressKeeper(ctx)

@@ -287,8 +287,10 @@ def SettingsPanel(ctx: Ctx):
         ctx.refused.value = {}
 
     changes = m.settings.differences(s)
-    if changes or refused:
-        with solara.Column(gap="4px", classes=["c401k-pending"]):
+    # always there, empty or not: a box appearing above the inputs would shift them and make
+    # Solara rebuild them under the user's cursor (a value being typed would be lost)
+    with solara.Column(gap="4px", classes=["c401k-pending"] if changes or refused else []):
+        if changes or refused:
             if refused:
                 names = ", ".join(sorted(refused))
                 solara.Error(

@@ -1,8 +1,10 @@
 """What the parts of one page share: its session (viz/registry.py) and its reactive state.
 
 The page (viz/page.py) makes one `Ctx` per render and hands it to the sidebar (viz/sidebar.py)
-and the views (viz/views.py). The model is None once the server has released it (idle, or for
-another page at the cap); the page then offers to restore it from its address.
+and the views (viz/views.py). When the server releases the page's model (idle, or for another
+page at the cap), `notice` says why first (the page then shows only the notice, so no part of
+it reads the model), and the model becomes None; the notice offers to restore the run from
+the page's address.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class Ctx:
     comparison: solara.Reactive  # viz.ensemble.Comparison | None
     progress: solara.Reactive  # (status, done, total, runs ahead, pages ahead) of the running job
     tab: solara.Reactive  # index into viz.views.TABS
+    notice: solara.Reactive  # why the page has no run ("" while it has one)
 
     def redraw(self, m) -> None:
         """Tell the views the model moved (charts redraw, text re-renders)."""
