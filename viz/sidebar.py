@@ -96,8 +96,8 @@ def RunControls(ctx: Ctx):
 # --- what this run is
 @solara.component
 def RunInfo(ctx: Ctx):
-    """What the running model is, the command that recomputes it, and its files."""
-    ctx.version.get()
+    """What the running model is and the command that recomputes it (re-rendered on Reset,
+    not at every step), then its files (which follow the quarter)."""
     m = ctx.model.value
     s: Settings = m.settings
     defaults = s.participants == settings.PAGE_PARTICIPANTS and s.employers == settings.PAGE_EMPLOYERS
@@ -115,6 +115,15 @@ def RunInfo(ctx: Ctx):
     widget = solara.use_memo(lambda: CopyText(label="copy command"), [])
     widget.text = sharing.command(s)
     solara.Column(children=[widget], gap="0px")
+    RunFiles(ctx)
+
+
+@solara.component
+def RunFiles(ctx: Ctx):
+    """The run's files for the quarters so far, and its settings as a scenario file."""
+    ctx.version.get()
+    m = ctx.model.value
+    s: Settings = m.settings
     q = m.quarter
     solara.HTML(
         tag="div",
