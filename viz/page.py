@@ -182,6 +182,7 @@ def Page():
             text = RELEASED.get(reason, "This page's run was released.").format(
                 minutes=registry_idle_minutes(), cap=max_runs()
             )
+
             def tell():
                 ctx.playing.value = ""
                 notice.value = text  # first: the page then shows only the notice
@@ -206,17 +207,18 @@ def Page():
         m = ctx.model.value
         if not mode or m is None:
             return
-        last = time.monotonic()
+        start = last = time.monotonic()
+        played = 0
         while ctx.playing.value == mode and m.quarter < m.horizon and session.model is m:
-            started = time.monotonic()
             with m.lock:
                 m.step()
+            played += 1
             session.touch()
             if mode == "play" and time.monotonic() - last >= PLAY_REDRAW_S:
                 ctx.redraw(m)
                 last = time.monotonic()
-            if mode == "play":
-                time.sleep(max(0.0, 1.0 / PLAY_RATE - (time.monotonic() - started)))
+            if mode == "play":  # on a schedule: a slow redraw is caught up by the next quarters
+                time.sleep(max(0.0, start + played / PLAY_RATE - time.monotonic()))
         if session.model is m:
             ctx.redraw(m)
         if ctx.playing.value == mode:
