@@ -112,7 +112,7 @@ TIME_CHARTS: dict[str, TimeChart] = {
         "pct",
         (
             # drawn first, wide and pale, so that "by own choice" shows on it where they coincide
-            Line("adoption_rate", "hold any crypto (wide grey)", "#9a9a9a", width=8, opacity=0.55, z=1),
+            Line("adoption_rate", "hold any crypto", "#9a9a9a", width=8, opacity=0.55, z=1),
             Line("active_adoption_rate", "hold by own choice", "#1f77b4", band=False),
             Line(
                 "default_adoption_rate",

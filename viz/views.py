@@ -128,30 +128,27 @@ def fmt_change(value: float, kind: str) -> str:
 
 
 def spread(c, key: str, name: str, kind: str, q: int) -> str:
-    """Arm `key`'s value at quarter q: the median and the 5-95% range, or the one seed's value."""
+    """Arm `key`'s value at quarter q: the median (5th to 95th percentile), or the one seed's value."""
     band = c.band(key, name)
     if not band:
         return ""
     if c.n == 1:
         return fmt_monitor(band[1][q], kind)
-    return (
-        f"median {fmt_monitor(band[1][q], kind)} "
-        f"(5-95%: {fmt_monitor(band[0][q], kind)} to {fmt_monitor(band[2][q], kind)})"
-    )
+    return f"{fmt_monitor(band[1][q], kind)} ({fmt_monitor(band[0][q], kind)} to {fmt_monitor(band[2][q], kind)})"
 
 
 def compared(c, name: str, kind: str, q: int) -> str:
     """What a finished comparison says about one monitor at quarter q."""
+    seeds = f"seed {c.seeds.start}" if c.n == 1 else f"{c.n} seeds, median (5-95%)"
     if not c.compared:
-        return f"{c.n} seeds: {spread(c, 'A', name, kind, q)}"
-    seeds = f"seed {c.seeds.start}" if c.n == 1 else f"{c.n} seeds"
+        return f"{seeds}: {spread(c, 'A', name, kind, q)}"
     text = f"{seeds}: A {spread(c, 'A', name, kind, q)}; B {spread(c, 'B', name, kind, q)}"
     diff = c.paired(name, q)
     if diff is not None:
         lo, med, hi = diff
         text += f"; B - A {fmt_change(med, kind)}"
         if c.n > 1:
-            text += f" (5-95% of seeds: {fmt_change(lo, kind)} to {fmt_change(hi, kind)})"
+            text += f" ({fmt_change(lo, kind)} to {fmt_change(hi, kind)})"
     return text
 
 
