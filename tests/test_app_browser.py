@@ -1223,8 +1223,10 @@ def test_tuned_variants_of_a_seed_get_different_outs_and_file_names(server, brow
     for value in ("6.5", "7.25"):
         type_into(param_row(page, "flow_multiplier").get_by_label("value"), value)
         set_reset(page)
-        command = page.locator(".c401k-command").inner_text()
-        assert command.startswith("uv run crypto401k run ") and f"flow_multiplier={value}" in command
+        shown = page.locator(".c401k-command", has_text=f"flow_multiplier={value} ")
+        shown.wait_for()  # (the command follows the new run a moment after its quarter)
+        command = shown.inner_text()
+        assert command.startswith("uv run crypto401k run ")
         outs.append(shlex.split(command)[shlex.split(command).index("--out") + 1])
         name, _data = download(page, lambda: page.get_by_role("button", name="quarters.csv").click())
         names.append(name)
@@ -1415,13 +1417,4 @@ def test_every_chart_and_the_runs_files_can_be_saved(server, browser, blocked, s
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-1500:]
     assert (again / "quarters.csv").read_bytes() == csv
-    experiment = tmp_path / "exp.toml"
-    experiment.write_text(
-        f'[experiment]\nname = "page"\nscenarios = ["{scenario.name}"]\nreplicates = 1\nquarters = 1\nparticipants = 300\n'
-    )
-    result = subprocess.run(
-        [sys.executable, "-m", "cli.main", "batch", str(experiment), "--out", str(tmp_path / "store"),
-         "--workers", "1", "--no-progress"],
-        cwd=ROOT, capture_output=True, text=True,
-    )  # fmt: skip
-    assert result.returncode == 0 and "1 completed, 0 failed" in result.stdout, result.stdout + result.stderr
+    # (an experiment file listing it runs under `batch`: tests/test_viz_sharing.py)

@@ -25,7 +25,7 @@ import solara
 import solara.lab
 
 from viz import sharing, sidebar, views
-from viz.registry import Full, max_runs, registry
+from viz.registry import Full, idle_s, max_runs, registry
 from viz.session import build, drop_spare
 from viz.state import Ctx, default_selection
 from viz.widgets import AddressBar
@@ -180,7 +180,7 @@ def Page():
 
         def released(reason: str):
             text = RELEASED.get(reason, "This page's run was released.").format(
-                minutes=registry_idle_minutes(), cap=max_runs()
+                minutes=idle_s() / 60, cap=max_runs()
             )
 
             def tell():
@@ -274,9 +274,3 @@ def _kernel_id() -> str:
         return solara.get_kernel_id()
     except RuntimeError:  # rendered without a server (tests)
         return "local"
-
-
-def registry_idle_minutes() -> float:
-    from viz.registry import idle_s
-
-    return idle_s() / 60

@@ -392,6 +392,8 @@ def ComparePanel(ctx: Ctx):
         ctx.comparison.value = job
         while True:
             over = job.job.wait(0.5)
+            if ctx.session.closed:  # the page went away (its job was cancelled with it)
+                return
             ctx.progress.value = (job.job.status, job.job.done, job.job.total, *job.job.ahead())
             if over:
                 break
