@@ -35,6 +35,7 @@ from pathlib import Path
 import pandas as pd
 import psutil
 import pytest
+from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -600,14 +601,14 @@ def test_settings_read_as_meaning_unit_and_the_value_the_run_uses(server, browse
     hint.wait_for()
     assert "scenario age_cap" in hint.inner_text() and "Reset" in hint.inner_text()
     glide = page.locator(".c401k-param", has=page.locator("[data-param='glide_path_years']"))
-    assert glide.locator(".c401k-param-value").inner_text() == "15"
+    glide.locator(".c401k-param-value", has_text=re.compile("^15$")).wait_for()  # with the hint's render
     assert "this run uses 0" in glide.inner_text()
     set_reset(page)
-    assert "age_cap" in page.locator(".run-overrides").locator("..").inner_text()
-    assert page.locator(".run-overrides").inner_text() == "none"
-    assert page.locator(".c401k-pending").count() == 0
-    assert glide.locator(".c401k-param-value").inner_text() == "15"
-    assert "this run uses" not in glide.inner_text()
+    expect(page.locator(".run-overrides").locator("..")).to_contain_text("age_cap")
+    expect(page.locator(".run-overrides")).to_have_text("none")
+    expect(page.locator(".c401k-pending")).to_have_count(0)
+    expect(glide.locator(".c401k-param-value")).to_have_text("15")
+    expect(glide).not_to_contain_text("this run uses")
 
     # the declared default can be set under a scenario that changes it
     thumb = glide.locator("[role=slider]")
@@ -617,8 +618,8 @@ def test_settings_read_as_meaning_unit_and_the_value_the_run_uses(server, browse
     assert shown.inner_text() == "0"
     assert "glide_path_years = 0" in page.locator(".c401k-pending").inner_text()
     set_reset(page)
-    assert page.locator(".run-overrides").inner_text() == "glide_path_years = 0"
-    assert "--set glide_path_years=0" in page.locator(".c401k-command").inner_text()
+    expect(page.locator(".run-overrides")).to_have_text("glide_path_years = 0")
+    expect(page.locator(".c401k-command")).to_contain_text("--set glide_path_years=0")
     # and the per-parameter reset goes back to the scenario's value
     glide.locator(".c401k-param-reset").click()
     glide.locator(".c401k-param-value", has_text="15").wait_for()
@@ -1042,7 +1043,8 @@ def test_a_full_server_says_so_and_lost_or_idle_pages_give_their_runs_back(brows
         assert "seed=4" in a.url and "q=2" in a.url
         a.locator(".c401k-restore", has_text="quarter 2").click()
         a.wait_for_function(DRAWN, arg=list(MARKET_VIEWS), polling=50)
-        assert quarter(a) == 2 and a.locator(".run-seed").inner_text() == "4"  # the same run, restored
+        assert quarter(a) == 2  # the same run, restored
+        expect(a.locator(".run-seed")).to_have_text("4")
     finally:
         stop_server(proc)
 
@@ -1211,7 +1213,8 @@ def test_the_seed_box_never_says_two_things_and_reset_runs_what_it_shows(server,
     pending.locator("text=seed 12").wait_for()
     assert not page.locator(".c401k-reset").is_disabled()
     set_reset(page)
-    assert page.locator(".run-seed").inner_text() == "12" and page.locator(".c401k-pending").count() == 0
+    expect(page.locator(".run-seed")).to_have_text("12")
+    expect(page.locator(".c401k-pending")).to_have_count(0)
 
 
 # --- 9. the command a uv user can run, with names that differ when runs differ
@@ -1274,7 +1277,7 @@ def test_reload_and_a_shared_link_rebuild_the_same_run_at_the_same_quarter(serve
     page.reload()
     page.wait_for_function(DRAWN, arg=["participants"], polling=50)
     assert quarter(page) == 3 and page.locator(".c401k-monitors").inner_text() == monitors
-    assert page.locator(".run-overrides").inner_text() == "flow_multiplier = 7.25"
+    expect(page.locator(".run-overrides")).to_have_text("flow_multiplier = 7.25")
     _name, after = download(page, lambda: page.get_by_role("button", name="quarters.csv").click())
     assert after == before  # the same run, bit for bit
     shared, _ = open_page(browser, page.url, blocked, wait=False)  # a colleague opens the link
@@ -1311,7 +1314,7 @@ def test_every_parameter_can_be_typed_exactly_and_is_refused_outside_its_range(s
     page.locator(".c401k-participants", has_text="300,000 on the page").wait_for()
     type_resolution(page, "participant agents", "10000")
     set_reset(page)
-    assert "--set affinity_mean=-0.7473" in page.locator(".c401k-command").inner_text()
+    expect(page.locator(".c401k-command")).to_contain_text("--set affinity_mean=-0.7473")
 
 
 # --- 12. comparisons on the same seeds, and every export
