@@ -1,8 +1,11 @@
 """Mesa's conventional entry file: `solara run app.py` (or `crypto401k viz`) serves the page.
 
-The page lives in the `viz` package (viz/page.py: the page and its views; viz/charts.py: the
-pictures; viz/session.py: each session's model; viz/settings.py: settings, labels and the
-command line; viz/follow.py: the inspector; viz/ensemble.py: seeds in worker processes).
+The page lives in the `viz` package (viz/page.py: the page; viz/sidebar.py and viz/views.py:
+its sidebar and main pane; viz/charts.py: the pictures; viz/session.py: each page's model;
+viz/registry.py: the server's live models, their cap and release; viz/settings.py and
+viz/sharing.py: settings, the address, the command line and file names; viz/follow.py: the
+inspector; viz/ensemble.py and viz/workers.py: comparisons on seeds in worker processes;
+viz/export.py: the run's files; viz/money.py: how money is written).
 
 Importing the model and the page and building the first page's model take two or three
 seconds; they run in a background thread while the server starts, so the server answers at once
@@ -15,6 +18,9 @@ import warnings
 
 import reacton.utils
 import solara
+
+import viz.lifecycle
+import viz.registry  # Solara's kernel hooks, registered before the first page's kernel
 
 # On plain http Solara warns at every page load that it falls back to a samesite=lax session
 # cookie, which is what a page served on this machine wants; the warning is noise in the log.
@@ -41,6 +47,7 @@ def _import_item_while_loading(name: str):
 
 reacton.utils.import_item = _import_item_while_loading
 
+viz.lifecycle.watch_parent()
 _loading = threading.Thread(target=_load, daemon=True, name="crypto401k-page-import")
 _loading.start()
 

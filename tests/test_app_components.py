@@ -20,7 +20,7 @@ from model import parameters as P
 from model.errors import InputError
 from model.geography import SEATS_2020
 from model.outputs import OUTPUTS
-from viz import charts, ensemble, settings
+from viz import charts, ensemble, export, settings, sharing, workers
 from viz import page as app
 from viz.districts import COLUMNS, ROWS, cartogram
 from viz.follow import KINDS, Follower, check_index, inspect, interesting_participant
@@ -89,11 +89,11 @@ def test_the_copied_command_reproduces_the_pages_run_bit_for_bit(tmp_path):
     for _ in range(m.horizon):
         m.step()
     page_csv = m.table().to_csv(index=False)
-    args = s.command().split()
-    assert args[:2] == ["crypto401k", "run"] and "--set" in args and "flow_multiplier=7.25" in args
+    args = sharing.command(s).split()
+    assert args[:4] == ["uv", "run", "crypto401k", "run"] and "flow_multiplier=7.25" in args
     out = tmp_path / "cli"
     args[args.index("--out") + 1] = str(out)
-    result = CliRunner().invoke(cli_app, [*args[1:], "--no-dashboard"])
+    result = CliRunner().invoke(cli_app, [*args[3:], "--no-dashboard"])
     assert result.exit_code == 0, result.output
     assert (out / "quarters.csv").read_text() == page_csv
 
@@ -127,10 +127,11 @@ def test_time_charts_skip_outputs_the_model_does_not_report():
     m.run(3)
     table = m.table()
     names = {ln.output for spec in charts.TIME_CHARTS.values() for ln in spec.lines}
-    names |= {charts.FLOW_BARS.output, charts.FLOW_LINE.output} | {ln.output for ln in charts.MOAT_LINES}
+    names |= {ln.output for ln in (charts.FLOW_BARS, charts.FLOW_TOTAL, charts.FLOW_COMMITTED)}
+    names |= {ln.output for ln in charts.MOAT_LINES}
     assert names <= set(OUTPUTS), names - set(OUTPUTS)
     adoption = charts.time_chart(charts.TIME_CHARTS["adoption"], table, m.horizon)
-    assert adoption["series"][2]["data"] == pytest.approx((table["adoption_rate"] * 100).tolist(), abs=1e-6)
+    assert adoption["series"][0]["data"] == pytest.approx((table["adoption_rate"] * 100).tolist(), abs=1e-6)
     assert len(adoption["xAxis"]["data"]) == m.horizon + 1  # the axis spans the horizon
     fewer = table.drop(columns=["default_adoption_rate"])
     assert "hold through a default product" not in [
@@ -315,29 +316,28 @@ def test_a_followed_participant_who_retires_is_reported_not_replaced():
 
 # --- ensembles
 def test_an_ensemble_band_is_the_5_to_95_percent_of_its_seeds():
-    e = ensemble.Ensemble(SMALL, 20)
-    e.runs = [{"x": [float(i), float(2 * i)]} for i in range(20)]
-    lo, med, hi = e.band("x")
+    e = ensemble.Comparison.of(SMALL, 20)
+    e.tables = {("A", i): pd.DataFrame({"x": [float(i), float(2 * i)]}) for i in range(20)}
+    lo, med, hi = e.band("A", "x")
     assert e.finished and med == pytest.approx([9.5, 19.0])
     assert lo == pytest.approx(np.percentile(np.arange(20), 5) * np.array([1, 2]))
     assert hi[1] == pytest.approx(2 * np.percentile(np.arange(20), 95))
-    assert e.band("missing") is None
+    assert e.band("A", "missing") is None
     assert list(e.seeds) == list(range(0, 20))
 
 
 def test_a_seed_run_for_the_ensemble_is_the_pages_run():
     s = Settings(participants=2000, employers=100, seed=5)
-    out = ensemble.run_seed(s.scenario, s.seed, 6, s.model_kwargs())
+    out = workers.run_one(0, s.scenario, s.seed, 6, s.model_kwargs())
     m = PageModel(s)
     m.run(6)
-    assert out["adoption_rate"] == m.table()["adoption_rate"].tolist()
-    assert "date" not in out  # numbers only
+    assert out.to_csv(index=False) == m.table().to_csv(index=False)
 
 
 # --- the page's controls, rendered without a browser
 @pytest.fixture
 def small_page(monkeypatch):
-    monkeypatch.setattr(app, "initial_settings", lambda: SMALL)
+    monkeypatch.setattr(app, "initial_address", lambda query: sharing.Address(SMALL))
 
 
 def render_page():
@@ -414,7 +414,7 @@ def test_each_page_has_its_own_model(small_page):
 # --- the viz command
 def test_viz_serves_on_loopback_unless_asked(monkeypatch):
     calls = []
-    monkeypatch.setattr(viz_cli.subprocess, "call", lambda cmd, env: calls.append((cmd, env)) or 0)
+    monkeypatch.setattr(viz_cli, "serve", lambda cmd, env: calls.append((cmd, env)) or 0)
     result = CliRunner().invoke(cli_app, ["viz", "--port", "8123"])
     assert result.exit_code == 0, result.output
     cmd, env = calls[0]
@@ -426,7 +426,7 @@ def test_viz_serves_on_loopback_unless_asked(monkeypatch):
 
 
 def test_viz_refuses_a_bad_port(monkeypatch):
-    monkeypatch.setattr(viz_cli.subprocess, "call", lambda *a, **k: pytest.fail("server started"))
+    monkeypatch.setattr(viz_cli, "serve", lambda *a, **k: pytest.fail("server started"))
     result = CliRunner().invoke(cli_app, ["viz", "--port", "70000"])
     assert result.exit_code == 2
     assert "--port" in result.output and "65535" in result.output
@@ -435,24 +435,128 @@ def test_viz_refuses_a_bad_port(monkeypatch):
 def test_columns_written_by_the_page_are_the_command_lines():
     m = PageModel(SMALL)
     m.run(2)
-    table = pd.read_csv(pd.io.common.StringIO(app.csv_of(m)))
+    table = pd.read_csv(pd.io.common.StringIO(export.quarters_csv(m)))
     assert list(table.columns) == list(m.table().columns) and len(table) == 3
 
 
 def test_reset_to_fewer_participants_keeps_the_inspector_working(monkeypatch):
-    monkeypatch.setattr(app, "initial_settings", lambda: Settings(participants=30_000, employers=100))
+    monkeypatch.setattr(
+        app, "initial_address", lambda query: sharing.Address(Settings(participants=30_000, employers=100))
+    )
     box, rc = render_page()
     index = rc.find(v.TextField, label="index").widget
     index.v_model = "25000"
     index.fire_event("keyup.enter", None)
     assert "Participant 25000 " in html(rc, "c401k-inspect-title")
-    rc.find(v.Select, label="participant agents").widget.v_model = 10_000
+    rc.find(v.Combobox, label="participant agents").widget.v_model = "10,000"
     click(rc, "Reset")  # (the inspector used to fail on the missing row)
     title = html(rc, "c401k-inspect-title")
     row = int(title.split("Participant ")[1].split(" ")[0])
     assert row < 10_000 and "10,000 participants" in html(rc, "run-size")
 
 
-def test_viz_server_forgets_closed_pages_within_the_hour_unless_told_otherwise():
-    assert viz_cli.server_env({})["SOLARA_KERNEL_CULL_TIMEOUT"] == "30m"
+def test_viz_server_forgets_disconnected_pages_within_minutes_unless_told_otherwise():
+    assert viz_cli.server_env({})["SOLARA_KERNEL_CULL_TIMEOUT"] == "5m"
     assert viz_cli.server_env({"SOLARA_KERNEL_CULL_TIMEOUT": "2h"})["SOLARA_KERNEL_CULL_TIMEOUT"] == "2h"
+
+
+# --- 4., 6., 7. what the charts say
+def fake_comparison(settings_a, n=5, b=None, **outputs):
+    """A finished comparison whose runs are the given output columns (value + seed offset)."""
+    c = ensemble.Comparison.of(settings_a, n, b)
+    for arm in c.arms:
+        for k, seed in enumerate(c.seeds):
+            shift = 1.0 if arm.key == "B" else 0.0
+            c.tables[(arm.key, seed)] = pd.DataFrame(
+                {name: np.asarray(values, float) * (1 + 0.01 * k) + shift for name, values in outputs.items()}
+            )
+    return c
+
+
+def test_the_flow_line_is_the_running_total_of_the_bars_and_says_so():
+    m = PageModel(SMALL)
+    m.run(20)
+    chart = charts.flows_chart(m.table(), m.horizon)
+    bars = next(s for s in chart["series"] if s["type"] == "bar")
+    total = next(s for s in chart["series"] if s["name"].startswith("running total of the bars"))
+    committed = next(s for s in chart["series"] if s["name"].startswith("money committed"))
+    assert total["data"] == pytest.approx(np.cumsum(bars["data"]).tolist(), abs=1e-5)
+    assert committed["data"] == pytest.approx((m.table()["cumulative_invested_usd"] / 1e9).tolist(), abs=1e-5)
+    assert "bars, left axis" in bars["name"] and "right axis" in total["name"]
+    assert [a["name"] for a in chart["yAxis"]] == ["$B in the quarter", "$B summed since 2025Q3"]
+    assert "sums the bars" in charts.FLOW_CAPTION and "cost of what was sold" in charts.FLOW_CAPTION
+
+
+def test_a_fan_band_and_its_legend_swatch_have_one_colour_and_arm_b_its_own():
+    m = PageModel(SMALL)
+    m.run(4)
+    n = m.horizon + 1
+    c = fake_comparison(SMALL, 5, moat_index=np.linspace(0, 0.2, n))
+    chart = charts.moat_chart(m.table(), m.horizon, c)
+    band = [s for s in chart["series"] if "5-95%" in s["name"]]
+    assert len(band) == 2 and all(s["color"] == band[1]["areaStyle"]["color"] for s in band)
+    assert band[0]["color"].startswith("rgba(148,103,189")  # the moat line's purple, translucent
+    legend = {d["name"]: d for d in chart["legend"]["data"]}
+    assert legend[band[0]["name"]]["icon"] == "rect"
+    b = Settings(participants=2000, employers=100).with_override("flow_multiplier", 9.0)
+    both = fake_comparison(SMALL, 5, b, moat_index=np.linspace(0, 0.2, n))
+    names = [s["name"] for s in charts.moat_chart(m.table(), m.horizon, both)["series"]]
+    assert "A: moat index: median of 5 seeds" in names and "B: moat index: 5-95% of 5 seeds" in names
+    one = fake_comparison(SMALL, 1, b, moat_index=np.linspace(0, 0.2, n))
+    series = charts.moat_chart(m.table(), m.horizon, one)["series"]
+    assert {"A: moat index (seed 0)", "B: moat index (seed 0)"} <= {s["name"] for s in series}
+    assert not any("5-95%" in s["name"] for s in series)  # one seed: lines, no bands
+
+
+def test_paired_differences_read_b_minus_a_seed_by_seed():
+    b = Settings(participants=2000, employers=100).with_override("flow_multiplier", 9.0)
+    c = fake_comparison(SMALL, 5, b, x=[1.0, 2.0])
+    lo, med, hi = c.paired("x", 1)
+    assert med == pytest.approx(1.0) and lo == pytest.approx(1.0) and hi == pytest.approx(1.0)
+    assert c.paired("missing", 1) is None
+    assert ensemble.Comparison.of(SMALL, 5).paired("x", 1) is None  # nothing to compare with
+    csv = pd.read_csv(pd.io.common.StringIO(c.csv()))
+    assert (
+        list(csv.columns[:2]) == ["arm", "seed"] and csv["command"].str.startswith("uv run crypto401k").all()
+    )
+    assert len(csv) == 2 * 5 * 2 and set(csv["arm"]) == {"A", "B"}
+
+
+def test_the_adoption_chart_draws_any_holding_under_the_lines_it_contains():
+    spec = charts.TIME_CHARTS["adoption"]
+    any_line, own = spec.lines[0], spec.lines[1]
+    assert any_line.output == "adoption_rate" and any_line.width > 2 * own.width and any_line.z < own.z
+    m = PageModel(SMALL)
+    m.run(6)
+    chart = charts.time_chart(spec, m.table(), m.horizon)
+    assert [s["name"] for s in chart["series"]][:2] == [any_line.label, own.label]
+    assert "can overlap" in spec.caption
+
+
+def test_the_allocation_chart_explains_holders_without_a_choice():
+    m = PageModel(Settings(participants=5000, employers=200))
+    m.run(24)
+    pop = m.population
+    note = charts.allocation_note(m)
+    chose, holds = (pop.alloc > 0).mean(), pop.holds.mean()
+    assert f"{chose:.2%} of participants have chosen an allocation" in note
+    assert f"{holds:.2%} hold crypto" in note
+    assert f"{(pop.holds & ~(pop.alloc > 0)).mean():.2%} hold it without a current choice" in note
+
+
+def test_the_district_inspector_draws_dollars_and_stance_on_separate_panels():
+    m = PageModel(SMALL)
+    m.run(3)
+    chart = charts.inspection_chart(inspect(m, "district", 5))
+    assert len(chart["grid"]) == 2 and [a["name"] for a in chart["yAxis"]] == ["$M", "log-odds"]
+    assert [s["yAxisIndex"] for s in chart["series"]] == [0, 1]
+    assert chart["series"][0]["name"] == "crypto held ($M)"
+    top, bottom = chart["grid"]
+    assert top["top"] + top["height"] < bottom["top"]  # the panels do not overlap
+    member = charts.inspection_chart(inspect(m, "member", 5))
+    assert len(member["grid"]) == 1 and member["yAxis"][0]["name"] == "log-odds"
+
+
+def test_the_district_map_bins_are_labelled_by_the_money_writer():
+    labels = [p["label"] for p in charts.holdings_pieces()]
+    assert labels == ["none", "< $1M", "$1M to $10M", "$10M to $100M", "$100M to $1B", "> $1B"]

@@ -102,7 +102,7 @@ def test_the_scanner_catches_what_it_should(tmp_path):
 def test_viz_listens_on_localhost_by_default(monkeypatch):
     viz = pytest.importorskip("cli.viz")
     calls = []
-    monkeypatch.setattr(viz.subprocess, "call", lambda cmd, **kw: calls.append(cmd) or 0)
+    monkeypatch.setattr(viz, "serve", lambda cmd, env: calls.append(cmd) or 0)
     result = invoke(["viz", "--port", "0"])
     assert result.code == 0, result.stderr
     (cmd,) = calls

@@ -1,4 +1,4 @@
-"""The browser page's pictures: ECharts options built from one model's state (and an ensemble).
+"""The browser page's pictures: ECharts options built from one model's state (and a comparison).
 
 Each function decides what one view shows and returns an ECharts option (a plain dict that
 viz/widgets.py's Chart draws; ECharts ships with solara-assets, so nothing is fetched from the
@@ -6,8 +6,13 @@ internet). Time charts are declared by output name (`TIME_CHARTS`, names from
 model/outputs.py's OUTPUTS): a series whose output the model does not report is left out, and
 a chart with none of its outputs is not drawn, so new outputs (the cohort panel) need only a
 declaration here. Time axes run from quarter 0 to the run's horizon. Shares are shown in
-percent, dollars in billions of US dollars (US scale), stances in log-odds of voting against a
-crackdown (> 0: pro-crypto). Tooltips are confined to their chart.
+percent, dollars in billions of US dollars (US scale) and written by viz/money.py in text,
+tooltips and axis labels, stances in log-odds of voting against a crackdown (> 0: pro-crypto).
+Tooltips are confined to their chart; every line and axis says what it sums.
+
+A comparison (viz/ensemble.py) adds, for each line declared with a band, arm A in the line's
+colour and arm B in the line's `pair` colour: one seed as a dashed line, more seeds as the
+median (dashed) in a 5-95% band whose legend swatch is the band's own colour.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import pandas as pd
 
 from model.calendar import is_house_election, is_presidential_election, quarter_to_date
 from viz.districts import COLUMNS, ROWS, cartogram
+from viz.money import money
 
 B = 1e9
 PCT = 100.0
@@ -43,14 +49,27 @@ RULE_MEANING = {
 }
 OFFERING, NOT_OFFERING, NEWLY = "#f28e2b", "#b8b8b8", "#d62728"
 STANCE_COLOURS = ["#c51b7d", "#f1b6da", "#f7f7f7", "#b8e186", "#4d9221"]
-HOLDINGS_PIECES = [  # district crypto holdings, $M (fixed bins, so quarters and runs compare)
-    {"lt": 0.001, "label": "none", "color": "#e8e8e8"},
-    {"gte": 0.001, "lt": 1, "label": "< $1M", "color": "#fde0c5"},
-    {"gte": 1, "lt": 10, "label": "$1-10M", "color": "#facba6"},
-    {"gte": 10, "lt": 100, "label": "$10-100M", "color": "#f2855d"},
-    {"gte": 100, "lt": 1000, "label": "$100M-1B", "color": "#c8406a"},
-    {"gte": 1000, "label": "> $1B", "color": "#6b0f6b"},
-]
+BAND_OPACITY = 0.18  # fill of a fan band (and of its legend swatch)
+COMPARE = "#e6550d"  # arm B's colour unless a line declares its own pair
+HOLDINGS_BINS = (1e6, 1e7, 1e8, 1e9)  # district crypto holdings, US$ (fixed, so quarters and runs compare)
+HOLDINGS_COLOURS = ("#e8e8e8", "#fde0c5", "#facba6", "#f2855d", "#c8406a", "#6b0f6b")
+
+
+def holdings_pieces() -> list[dict]:
+    """The district map's colour bins, in $M (the map's values), labelled by the money writer."""
+    edges = [e / 1e6 for e in HOLDINGS_BINS]
+    label = [money(e, trim=True) for e in HOLDINGS_BINS]
+    pieces = [{"lt": 0.001, "label": "none"}, {"gte": 0.001, "lt": edges[0], "label": f"< {label[0]}"}]
+    for lo, hi, a, b in zip(edges, edges[1:], label, label[1:], strict=False):
+        pieces.append({"gte": lo, "lt": hi, "label": f"{a} to {b}"})
+    pieces.append({"gte": edges[-1], "label": f"> {label[-1]}"})
+    return [{**piece, "color": colour} for piece, colour in zip(pieces, HOLDINGS_COLOURS, strict=True)]
+
+
+def rgba(colour: str, alpha: float) -> str:
+    """'#rrggbb' with an opacity, as CSS writes it."""
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
 
 
 # --- time charts, declared by output name
@@ -64,7 +83,10 @@ class Line:
     dash: str | None = None  # "dashed" or "dotted"
     width: float = 2.0
     area: bool = False
-    band: bool = True  # drawn with a fan band when an ensemble has run
+    band: bool = True  # drawn for each arm of a comparison (a fan band with several seeds)
+    pair: str = COMPARE  # arm B's colour for this line in a comparison
+    opacity: float = 1.0
+    z: int = 3  # drawing order: higher on top
 
 
 @dataclass(frozen=True)
@@ -78,6 +100,7 @@ class TimeChart:
     fmt: str  # tooltip format: pct, usdb or num (viz/chart.vue)
     lines: tuple[Line, ...]
     log_when_wide: bool = False  # a log axis once values span more than 4x
+    caption: str = ""  # what the chart's numbers are, written under it
 
 
 TIME_CHARTS: dict[str, TimeChart] = {
@@ -88,10 +111,21 @@ TIME_CHARTS: dict[str, TimeChart] = {
         PCT,
         "pct",
         (
+            # drawn first, wide and pale, so that "by own choice" shows on it where they coincide
+            Line("adoption_rate", "hold any crypto", "#9a9a9a", width=8, opacity=0.55, z=1),
             Line("active_adoption_rate", "hold by own choice", "#1f77b4", band=False),
-            Line("default_adoption_rate", "hold through a default product", "#2ca02c", band=False),
-            Line("adoption_rate", "hold any crypto", "#333333", width=2.5),
+            Line(
+                "default_adoption_rate",
+                "hold through a default product",
+                "#2ca02c",
+                dash="dashed",
+                band=False,
+            ),
             Line("participants_offered_share", "plan offers crypto", OFFERING, dash="dotted", band=False),
+        ),
+        caption=(
+            "The wide grey line is everyone holding crypto; by own choice and through a default product "
+            "can overlap (one participant may hold both), so they need not add up to it."
         ),
     ),
     "aum": TimeChart(
@@ -100,7 +134,7 @@ TIME_CHARTS: dict[str, TimeChart] = {
         "$B",
         1 / B,
         "usdb",
-        (Line("crypto_aum_usd", "crypto held", "#8c564b", area=True),),
+        (Line("crypto_aum_usd", "crypto held", "#8c564b", area=True, pair="#17becf"),),
     ),
     "price": TimeChart(
         "price",
@@ -109,7 +143,7 @@ TIME_CHARTS: dict[str, TimeChart] = {
         1.0,
         "num",
         (
-            Line("price_index", "with 401(k) flow", "#d62728"),
+            Line("price_index", "with 401(k) flow", "#d62728", pair="#1f77b4"),
             Line("price_index_no_401k", "without 401(k) flow", "#7f7f7f", dash="dashed", band=False),
         ),
         log_when_wide=True,
@@ -118,21 +152,38 @@ TIME_CHARTS: dict[str, TimeChart] = {
 # Savers' balances against the same savers never holding crypto (the Participants tab).
 RETIREMENT_CHART = TimeChart(
     "retirement",
-    "Savers' balances against no crypto (5th percentile of balance / no-crypto balance)",
-    "ratio",
+    "Savers' balances against no crypto",
+    "balance / no-crypto balance",
     1.0,
     "num",
     (
-        Line("balance_ratio_p5_under35", "under 35", "#9ecae1"),
-        Line("balance_ratio_p5_35_49", "35-49", "#4292c6"),
-        Line("balance_ratio_p5_50_64", "50-64", "#08306b", width=2.5),
-        Line("retiree_balance_ratio_p5", "at retirement", "#d62728", dash="dashed"),
+        Line("balance_ratio_p5_under35", "under 35", "#9ecae1", pair="#fdae6b"),
+        Line("balance_ratio_p5_35_49", "35-49", "#4292c6", pair="#f16913"),
+        Line("balance_ratio_p5_50_64", "50-64", "#08306b", width=2.5, pair="#7f2704"),
+        Line("retiree_balance_ratio_p5", "at retirement", "#d62728", dash="dashed", pair="#31a354"),
+    ),
+    caption=(
+        "The 5th percentile, over the savers of each age group, of their balance divided by the same "
+        "saver's balance had they never held crypto (1 = no difference)."
     ),
 )
-FLOW_BARS = Line("net_flow_usd", "net flow in the quarter", "#6baed6", band=False)
-FLOW_LINE = Line("cumulative_invested_usd", "new money committed, cumulative", "#000000")
+FLOW_BARS = Line("net_flow_usd", "net flow in the quarter (bars, left axis)", "#6baed6", band=False)
+FLOW_TOTAL = Line("cumulative_net_flow_usd", "running total of the bars (right axis)", "#000000")
+FLOW_COMMITTED = Line(
+    "cumulative_invested_usd",
+    "money committed, running total (right axis)",
+    "#8c564b",
+    dash="dashed",
+    width=1.6,
+    band=False,
+)
+FLOW_CAPTION = (
+    "Net flow = contributions + purchases - sales - withdrawals, each quarter (bars); the black line "
+    "sums the bars. Money committed = contributions + purchases - the cost of what was sold, summed "
+    "(withdrawals and gains left out), as the command line's 'committed' column."
+)
 MOAT_LINES = (
-    Line("moat_index", "moat index", "#9467bd", width=3),
+    Line("moat_index", "moat index", "#9467bd", width=3, pair="#ff7f0e"),
     Line("pro_crypto_share_house", "pro-crypto House", "#1f77b4", band=False),
     Line("pro_crypto_share_senate", "pro-crypto Senate", "#17becf", band=False),
     Line("crackdown_pass_probability", "crackdown would pass", "#d62728", band=False),
@@ -157,11 +208,16 @@ def _num(v) -> float | None:
     return round(v, 6) if np.isfinite(v) else None
 
 
-def _frame(title: str, horizon: int, axis: str, bottom: int = 50) -> dict:
+def title(text: str) -> dict:
+    """A chart's title (13 px, top left; what its numbers are is the caption under the chart)."""
+    return {"text": text, "left": 6, "top": 2, "textStyle": {"fontSize": 13}}
+
+
+def _frame(title_text: str, horizon: int, axis: str, bottom: int = 50) -> dict:
     """The common frame of a time chart: quarters 0..horizon on x, one value axis named on its side."""
     return {
         "animation": False,
-        "title": {"text": title, "left": 6, "top": 2, "textStyle": {"fontSize": 13}},
+        "title": title(title_text),
         "tooltip": {"trigger": "axis", "confine": True},
         "legend": {
             "type": "plain",
@@ -172,7 +228,7 @@ def _frame(title: str, horizon: int, axis: str, bottom: int = 50) -> dict:
             "itemGap": 8,
             "textStyle": {"fontSize": 10},
         },
-        "grid": {"left": 58, "right": 18, "top": 32, "bottom": bottom},
+        "grid": {"left": 58, "right": 26, "top": 32, "bottom": bottom},
         "xAxis": {"type": "category", "data": dates(horizon), "boundaryGap": False},
         "yAxis": [_value_axis(axis)],
         "series": [],
@@ -195,6 +251,8 @@ def _line(line: Line, values, fmt: str, n_points: int, **extra) -> dict:
     style: dict = {"width": line.width}
     if line.dash:
         style["type"] = line.dash
+    if line.opacity < 1:
+        style["opacity"] = line.opacity
     out = {
         "type": "line",
         "name": line.label,
@@ -203,6 +261,7 @@ def _line(line: Line, values, fmt: str, n_points: int, **extra) -> dict:
         "lineStyle": style,
         "showSymbol": n_points <= 2,  # a lone point is drawn as a dot
         "symbolSize": 6,
+        "z": line.z,
         "tooltip": {"valueFormatter": f"fmt:{fmt}"},
         **extra,
     }
@@ -211,16 +270,29 @@ def _line(line: Line, values, fmt: str, n_points: int, **extra) -> dict:
     return out
 
 
-def band_series(line: Line, band: tuple[list, list, list], n: int, fmt: str, axis: int = 0) -> list[dict]:
-    """The fan of an ensemble for `line`: the 5-95% band (two stacked series) and the median."""
+def band_series(
+    line: Line,
+    band: tuple[list, list, list],
+    n: int,
+    fmt: str,
+    axis: int = 0,
+    colour: str | None = None,
+    prefix: str = "",
+) -> list[dict]:
+    """The fan of `n` seeds for `line`: the 5-95% band (two stacked series, the band's colour
+    also its legend swatch's) and the median (dashed)."""
+    colour = colour or line.color
     lo, med, hi = band
-    name = f"{line.label}: 5-95% of {n} seeds"
-    common = {"type": "line", "symbol": "none", "yAxisIndex": axis, "color": line.color, "silent": True}
+    name = f"{prefix}{line.label}: 5-95% of {n} seeds"
+    fill = rgba(colour, BAND_OPACITY)
+    common = {"type": "line", "symbol": "none", "yAxisIndex": axis, "silent": True, "z": 1}
+    stack = f"band-{prefix}{line.output}"
     return [
         {
             **common,
             "name": name,
-            "stack": f"band-{line.output}",
+            "color": fill,
+            "stack": stack,
             "data": [_num(v) for v in lo],
             "lineStyle": {"opacity": 0},
             "tooltip": {"show": False},
@@ -228,20 +300,56 @@ def band_series(line: Line, band: tuple[list, list, list], n: int, fmt: str, axi
         {
             **common,
             "name": name,
-            "stack": f"band-{line.output}",
+            "color": fill,
+            "stack": stack,
             "data": [_num(h - v) for v, h in zip(lo, hi, strict=True)],
             "lineStyle": {"opacity": 0},
-            "areaStyle": {"color": line.color, "opacity": 0.14},
+            "areaStyle": {"color": fill, "opacity": 1},
             "tooltip": {"show": False},
         },
         {
             **common,
-            "name": f"{line.label}: median of {n} seeds",
+            "name": f"{prefix}{line.label}: median of {n} seeds",
+            "color": colour,
             "data": [_num(v) for v in med],
-            "lineStyle": {"type": "dashed", "width": 1.2, "opacity": 0.9},
+            "lineStyle": {"type": "dashed", "width": 1.4, "opacity": 0.95},
+            "silent": False,
+            "z": 2,
             "tooltip": {"valueFormatter": f"fmt:{fmt}"},
         },
     ]
+
+
+def fan_series(line: Line, comparison, scale: float, fmt: str, axis: int = 0) -> list[dict]:
+    """What a finished comparison adds to a chart for `line` (values divided by `scale`): for
+    each arm its fan (several seeds) or its run (one seed, dashed); nothing for a line drawn
+    without bands."""
+    if comparison is None or not comparison.finished or not line.band:
+        return []
+    out: list[dict] = []
+    for arm in comparison.arms:
+        band = comparison.band(arm.key, line.output, scale)
+        if band is None:
+            continue
+        colour = line.color if arm.key == "A" else line.pair
+        prefix = f"{arm.key}: " if comparison.compared else ""
+        if comparison.n > 1:
+            out += band_series(line, band, comparison.n, fmt, axis, colour, prefix)
+        else:
+            out.append(
+                {
+                    "type": "line",
+                    "name": f"{prefix}{line.label} (seed {comparison.seeds.start})",
+                    "color": colour,
+                    "symbol": "none",
+                    "yAxisIndex": axis,
+                    "z": 2,
+                    "data": [_num(v) for v in band[1]],
+                    "lineStyle": {"type": "dashed", "width": 1.6},
+                    "tooltip": {"valueFormatter": f"fmt:{fmt}"},
+                }
+            )
+    return out
 
 
 def present(lines, table: pd.DataFrame) -> list[Line]:
@@ -272,8 +380,8 @@ def _with_legend_icons(c: dict) -> dict:
     return c
 
 
-def time_chart(spec: TimeChart, table: pd.DataFrame, horizon: int, ensemble=None) -> dict | None:
-    """A declared time chart of the run (and the ensemble's fans), or None without its outputs."""
+def time_chart(spec: TimeChart, table: pd.DataFrame, horizon: int, comparison=None) -> dict | None:
+    """A declared time chart of the run (and a comparison's arms), or None without its outputs."""
     lines = present(spec.lines, table)
     if not lines:
         return None
@@ -281,12 +389,13 @@ def time_chart(spec: TimeChart, table: pd.DataFrame, horizon: int, ensemble=None
     for ln in lines:
         c["series"].append(_line(ln, table[ln.output] * spec.scale, spec.fmt, len(table)))
     values = [table[ln.output] * spec.scale for ln in lines]
-    if ensemble is not None and ensemble.finished:
+    c["series"][:0] = [f for ln in lines for f in fan_series(ln, comparison, 1 / spec.scale, spec.fmt)]
+    if spec.log_when_wide and comparison is not None and comparison.finished:
         for ln in lines:
-            band = ensemble.band(ln.output, 1 / spec.scale) if ln.band else None
-            if band:
-                c["series"][:0] = band_series(ln, band, ensemble.n, spec.fmt)
-                values.append(pd.Series(band[0] + band[2]))
+            for arm in comparison.arms:
+                band = comparison.band(arm.key, ln.output, 1 / spec.scale) if ln.band else None
+                if band:
+                    values.append(pd.Series(band[0] + band[2], dtype=float))
     if spec.log_when_wide:
         both = pd.concat(values)
         both = both[both > 0]
@@ -342,16 +451,17 @@ def aligned_axes(a: list[float], b: list[float]) -> tuple[dict, dict]:
     return best[1][0], best[1][1]
 
 
-def flows_chart(table: pd.DataFrame, horizon: int, ensemble=None) -> dict | None:
-    """Net 401(k) flow into crypto: the quarter's (bars, left) and cumulative (line, right), $B.
-
-    Both axes put zero at the same height.
+def flows_chart(table: pd.DataFrame, horizon: int, comparison=None) -> dict | None:
+    """Net 401(k) flow into crypto, $B: the quarter's (bars, left axis) and its running total
+    (line, right axis), beside the money committed (contributions + purchases - cost of what was
+    sold, summed; dashed, right axis), which leaves out sales' gains and withdrawals. Both axes
+    put zero at the same height.
     """
-    if FLOW_BARS.output not in table.columns or FLOW_LINE.output not in table.columns:
+    if FLOW_BARS.output not in table.columns or FLOW_TOTAL.output not in table.columns:
         return None
-    c = _frame("Net 401(k) flow into crypto ($B)", horizon, "$B in the quarter")
+    c = _frame("Net 401(k) flow into crypto, $B", horizon, "$B in the quarter")
     bars = (table[FLOW_BARS.output] / B).tolist()
-    cum = (table[FLOW_LINE.output] / B).tolist()
+    total = (table[FLOW_TOTAL.output] / B).tolist()
     c["xAxis"]["boundaryGap"] = True
     c["series"] = [
         {
@@ -361,18 +471,25 @@ def flows_chart(table: pd.DataFrame, horizon: int, ensemble=None) -> dict | None
             "color": FLOW_BARS.color,
             "tooltip": {"valueFormatter": "fmt:usdb"},
         },
-        _line(FLOW_LINE, cum, "usdb", len(table), yAxisIndex=1),
+        _line(FLOW_TOTAL, total, "usdb", len(table), yAxisIndex=1),
     ]
-    right = list(cum)
-    if ensemble is not None and ensemble.finished:
-        band = ensemble.band(FLOW_LINE.output, B)
-        if band:
-            c["series"][1:1] = band_series(FLOW_LINE, band, ensemble.n, "usdb", axis=1)
-            right += band[0] + band[2]
+    right = list(total)
+    if FLOW_COMMITTED.output in table.columns:
+        committed = (table[FLOW_COMMITTED.output] / B).tolist()
+        c["series"].append(_line(FLOW_COMMITTED, committed, "usdb", len(table), yAxisIndex=1))
+        right += committed
+    fans = fan_series(FLOW_TOTAL, comparison, B, "usdb", axis=1)
+    c["series"][1:1] = fans
+    right += [v for f in fans if "areaStyle" not in f for v in f["data"] if v is not None]
+    if comparison is not None and comparison.finished:  # the bands' tops, too
+        for arm in comparison.arms:
+            band = comparison.band(arm.key, FLOW_TOTAL.output, B)
+            if band:
+                right += band[2]
     left_range, right_range = aligned_axes(bars, right)
     c["yAxis"] = [
         _value_axis("$B in the quarter", **left_range),
-        _value_axis("$B cumulative", **right_range, splitLine={"show": False}, nameGap=46),
+        _value_axis("$B summed since 2025Q3", **right_range, splitLine={"show": False}, nameGap=46),
     ]
     c["grid"]["right"] = 62
     return _with_legend_icons(c)
@@ -415,7 +532,7 @@ def election_markers(horizon: int) -> list[dict]:
     return out
 
 
-def moat_chart(table: pd.DataFrame, horizon: int, ensemble=None) -> dict | None:
+def moat_chart(table: pd.DataFrame, horizon: int, comparison=None) -> dict | None:
     """The political moat over time, on the DOL rule status (shaded) and the election calendar.
 
     `moat_index` and the pro-crypto shares of House and Senate are shares of members, the pass
@@ -454,10 +571,8 @@ def moat_chart(table: pd.DataFrame, horizon: int, ensemble=None) -> dict | None:
                 "z": 5,
             }
         )
-    if ensemble is not None and ensemble.finished:
-        band = ensemble.band(MOAT_LINES[0].output, 1 / PCT)
-        if band and MOAT_LINES[0] in lines:
-            c["series"][:0] = band_series(MOAT_LINES[0], band, ensemble.n, "pct")
+    if MOAT_LINES[0] in lines:
+        c["series"][:0] = fan_series(MOAT_LINES[0], comparison, 1 / PCT, "pct")
     return _with_legend_icons(c)
 
 
@@ -539,12 +654,7 @@ def house_chart(members: list, seats: np.ndarray, names: list[str]) -> dict:
     ]
     return {
         "animation": False,
-        "title": {
-            "text": f"House: {pro} of {len(members)} members pro-crypto",
-            "left": 6,
-            "top": 2,
-            "textStyle": {"fontSize": 13},
-        },
+        "title": title(f"House: {pro} of {len(members)} members pro-crypto"),
         "tooltip": {"trigger": "item", "confine": True, "formatter": "fmt:tip"},
         "xAxis": {"show": False, "min": -2.1, "max": 2.1},
         "yAxis": {"show": False, "min": -0.05, "max": 2.05},
@@ -570,8 +680,8 @@ def district_chart(model, records, measure: str = "holdings") -> dict:
         m = members[d]
         stance, shadow = float(m.stance), float(m.shadow)
         tip = (
-            f"<b>{geo.names[d]}</b>: crypto held ${crypto[d]:,.1f}M "
-            f"(${crypto[d] * 1e6 / voters:,.0f} per voter), {holders[d]:,.0f} holders<br>"
+            f"<b>{geo.names[d]}</b>: crypto held {money(crypto[d] * 1e6)} "
+            f"({money(crypto[d] * 1e6 / voters)} per voter), {holders[d]:,.0f} holders<br>"
             + stance_tip("member", m.party, stance, shadow)
         )
         value = {"holdings": crypto[d], "stance": stance, "exposure": stance - shadow}[measure]
@@ -579,8 +689,8 @@ def district_chart(model, records, measure: str = "holdings") -> dict:
         dots.append({"value": [x, y, round(stance, 3)], "id": d, "tip": tip})
     labels = [{"value": [x, y], "name": s} for s, x, y in geo.labels]
     total = float(records.district_crypto_usd[-1].sum())
-    title = {
-        "holdings": f"Districts: crypto held in 401(k)s (${total / B:,.2f}B), dot = member's stance",
+    heading = {
+        "holdings": f"Districts: crypto held in 401(k)s ({money(total)}), dot = member's stance",
         "stance": "Districts: their House member's stance",
         "exposure": "Districts: support for crypto their voters' exposure adds to the member",
     }[measure]
@@ -589,7 +699,7 @@ def district_chart(model, records, measure: str = "holdings") -> dict:
             "type": "piecewise",
             "seriesIndex": 0,
             "dimension": 2,
-            "pieces": HOLDINGS_PIECES,
+            "pieces": holdings_pieces(),
             "orient": "horizontal",
             "left": 6,
             "bottom": 2,
@@ -637,7 +747,7 @@ def district_chart(model, records, measure: str = "holdings") -> dict:
     )
     return {
         "animation": False,
-        "title": {"text": title, "left": 6, "top": 2, "textStyle": {"fontSize": 13}},
+        "title": title(heading),
         "tooltip": {"trigger": "item", "confine": True, "formatter": "fmt:tip"},
         "grid": {"left": 4, "right": 4, "top": 28, "bottom": 34},
         "xAxis": {"type": "category", "data": list(range(COLUMNS)), "show": False},
@@ -693,8 +803,8 @@ def participants_chart(model, rows: np.ndarray) -> dict:
                         ],
                         "id": int(r),
                         "tip": (
-                            f"participant {int(r)}: age {pop.age[r]:.0f}, balance ${balance[r]:,.0f}, "
-                            f"crypto ${crypto[r]:,.0f}<br>{name}; click to inspect"
+                            f"participant {int(r)}: age {pop.age[r]:.0f}, balance {money(balance[r])}, "
+                            f"crypto {money(crypto[r])}<br>{name}; click to inspect"
                         ),
                     }
                     for r in pick.tolist()
@@ -703,22 +813,19 @@ def participants_chart(model, rows: np.ndarray) -> dict:
         )
     return {
         "animation": False,
-        "title": {
-            "text": f"Participants ({len(rows)} of {pop.n:,} drawn): balance and crypto share",
-            "left": 6,
-            "top": 2,
-            "textStyle": {"fontSize": 13},
-        },
+        "title": title(f"Participants ({len(rows)} drawn): balance and crypto share"),
         "tooltip": {"trigger": "item", "confine": True, "formatter": "fmt:tip"},
         "legend": {"type": "plain", "bottom": 0, "left": 6, "textStyle": {"fontSize": 10}},
-        "grid": {"left": 58, "right": 18, "top": 32, "bottom": 84},
+        # right margin: the last balance label is centred on the axis's end
+        "grid": {"left": 58, "right": 34, "top": 32, "bottom": 84},
         "xAxis": {
             "type": "log",
-            "name": "balance, $ (log)",
+            "name": "balance per person (log scale)",
             "nameLocation": "middle",
             "nameGap": 24,
             "min": 100,
             "nameTextStyle": {"fontSize": 10},
+            "axisLabel": {"formatter": "fmt:usd_axis", "hideOverlap": True},
         },
         "yAxis": _value_axis("crypto, % of balance", min=0),
         "series": series,
@@ -740,15 +847,9 @@ def allocation_chart(model) -> dict:
     chosen = pop.alloc[pop.alloc > 0]
     counts = _hist(chosen, ALLOC_EDGES) * pop.weight / 1e3
     labels = [f"{100 * a:.0f}-{100 * b:.0f}%" for a, b in zip(ALLOC_EDGES[:-1], ALLOC_EDGES[1:], strict=True)]
-    share = len(chosen) / pop.n
     return {
         "animation": False,
-        "title": {
-            "text": f"Chosen crypto allocation ({share:.2%} of participants chose one)",
-            "left": 6,
-            "top": 2,
-            "textStyle": {"fontSize": 13},
-        },
+        "title": title("Chosen crypto allocations"),
         "tooltip": {"trigger": "axis", "confine": True},
         "grid": {"left": 58, "right": 18, "top": 32, "bottom": 40},
         "xAxis": {
@@ -772,13 +873,32 @@ def allocation_chart(model) -> dict:
     }
 
 
+def allocation_note(model) -> str:
+    """Why the share that chose an allocation differs from the share holding crypto."""
+    pop = model.population
+    chose = pop.alloc > 0
+    holds = pop.holds
+    n = pop.n
+    return (
+        f"{chose.sum() / n:.2%} of participants have chosen an allocation (the bars); "
+        f"{holds.sum() / n:.2%} hold crypto, of whom "
+        f"{(holds & ~chose).sum() / n:.2%} hold it without a current choice (a default product, "
+        f"or a balance kept after choosing 0)"
+        + (
+            f"; {(chose & ~holds).sum() / n:.2%} chose one and hold none yet"
+            if (chose & ~holds).any()
+            else ""
+        )
+    )
+
+
 def balance_chart(model) -> dict:
     """Participants by balance (half-decade bins), split by whether they hold crypto (millions)."""
     pop = model.population
     crypto = pop.crypto_active + pop.crypto_default
     holds = crypto > 0
     balance = pop.balance
-    labels = [_money(a) for a in BALANCE_EDGES[:-1]]
+    labels = [money(a, trim=True) for a in BALANCE_EDGES[:-1]]
     series = []
     for name, mask, color in (("hold crypto", holds, "#8c564b"), ("hold none", ~holds, NOT_OFFERING)):
         counts = _hist(balance[mask], BALANCE_EDGES) * pop.weight / 1e6
@@ -794,14 +914,14 @@ def balance_chart(model) -> dict:
         )
     return {
         "animation": False,
-        "title": {"text": "Participants by balance", "left": 6, "top": 2, "textStyle": {"fontSize": 13}},
+        "title": title("Participants by balance"),
         "tooltip": {"trigger": "axis", "confine": True},
-        "legend": {"type": "plain", "top": 2, "right": 8, "textStyle": {"fontSize": 10}},
-        "grid": {"left": 58, "right": 18, "top": 32, "bottom": 40},
+        "legend": {"type": "plain", "bottom": 0, "left": 6, "textStyle": {"fontSize": 10}},
+        "grid": {"left": 58, "right": 18, "top": 32, "bottom": 62},
         "xAxis": {
             "type": "category",
             "data": labels,
-            "name": "balance from ($, per person)",
+            "name": "balance per person, from",
             "nameLocation": "middle",
             "nameGap": 26,
             "nameTextStyle": {"fontSize": 10},
@@ -809,14 +929,6 @@ def balance_chart(model) -> dict:
         "yAxis": _value_axis("million people"),
         "series": series,
     }
-
-
-def _money(x: float) -> str:
-    if x >= 1e6:
-        return f"${x / 1e6:.2g}M"
-    if x >= 1e3:
-        return f"${x / 1e3:.2g}k"
-    return f"${x:.2g}"
 
 
 def participant_in_bin(model, chart: str, bin_index: int, series: str | None = None) -> int | None:
@@ -969,19 +1081,51 @@ def network_patch(model, layout: NetworkLayout) -> dict:
 
 
 # --- the inspector
-def inspection_chart(ins) -> dict:
-    """The inspected agent's series over the quarters it has been recorded."""
+INSPECTOR_HEIGHT = 250  # px of the inspector's chart
+
+
+def inspection_chart(ins, height: int = INSPECTOR_HEIGHT) -> dict:
+    """The inspected agent's series over the quarters it has been recorded: one panel per unit
+    (a district's dollars and its member's stance never share an axis), each axis named with
+    its unit; the quarters are written under the lowest panel only."""
+    units = list(dict.fromkeys(ins.unit_of(name) for name in ins.series)) or [""]
+    panels = len(units)
+    top, bottom, gap = 12, 62, 24
+    each = (height - top - bottom - gap * (panels - 1)) / panels
+    dates_ = [quarter_to_date(q) for q in ins.quarters]
+    grids, xs, ys = [], [], []
+    for i, unit in enumerate(units):
+        grids.append({"left": 48, "right": 24, "top": round(top + i * (each + gap)), "height": round(each)})
+        xs.append(
+            {"type": "category", "data": dates_, "gridIndex": i, "axisLabel": {"show": i == panels - 1}}
+        )
+        ys.append(
+            {
+                "type": "value",
+                "scale": True,
+                "gridIndex": i,
+                "name": unit,
+                "nameLocation": "middle",
+                "nameGap": 34,
+                "nameTextStyle": {"fontSize": 10},
+                "axisLabel": {"fontSize": 10},
+                "splitNumber": 3,
+            }
+        )
     return {
         "animation": False,
         "tooltip": {"trigger": "axis", "confine": True},
+        "axisPointer": {"link": [{"xAxisIndex": "all"}]},
         "legend": {"type": "plain", "bottom": 0, "left": 4, "textStyle": {"fontSize": 10}},
-        "grid": {"left": 44, "right": 12, "top": 12, "bottom": 62},
-        "xAxis": {"type": "category", "data": [quarter_to_date(q) for q in ins.quarters]},
-        "yAxis": {"type": "value", "scale": True, "name": ins.unit, "nameTextStyle": {"fontSize": 10}},
+        "grid": grids,
+        "xAxis": xs,
+        "yAxis": ys,
         "series": [
             {
                 "type": "line",
-                "name": name,
+                "name": f"{name} ({ins.unit_of(name)})" if ins.unit_of(name) else name,
+                "xAxisIndex": units.index(ins.unit_of(name)),
+                "yAxisIndex": units.index(ins.unit_of(name)),
                 "data": [_num(v) if v is not None else None for v in values],
                 "showSymbol": len(values) <= 12,
                 "tooltip": {"valueFormatter": "fmt:num"},

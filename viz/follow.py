@@ -5,7 +5,9 @@ Districts, members (by seat) and employers have their whole history from quarter
 model records their state every quarter (`Records`). A participant is followed as a person
 from the quarter they are chosen (their row goes to an entrant when they retire; the
 inspector then says so rather than switching to someone else). Dollars are US dollars at US
-scale unless the label says 'per person'; shares are shown in percent.
+scale unless the label says 'per person' (written by viz/money.py); shares are shown in
+percent. Each series over the quarters carries its unit, and the inspector draws series of
+different units on separate panels.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 from model.calendar import quarter_to_date
 from model.geography import STATES
 from viz.districts import cartogram
+from viz.money import money
 
 KINDS = ("participant", "employer", "member", "district")
 PARTY = {1: "R", -1: "D"}
@@ -92,12 +95,18 @@ def seat_name(member) -> str:
     return f"{STATES[member.seat]} senator"
 
 
+def participant(model, row: int):
+    """The participant agent in `row` now (the one place the page reaches a participant's
+    handle; the row goes to someone else when they retire)."""
+    return model.participant(row)
+
+
 class Follower:
     """One participant followed as a person: a snapshot per quarter since they were chosen."""
 
     def __init__(self, model, row: int):
         self.row = row
-        self.agent = model.participant(row)
+        self.agent = participant(model, row)
         self.history: list[dict[str, Any]] = []
         self.record(model)
 
@@ -132,16 +141,12 @@ class Inspection:
     rows: list[tuple[str, str]]
     quarters: list[int]
     series: dict[str, list[float | None]]  # label -> values per quarter (same length as quarters)
-    unit: str = ""
+    unit: str = ""  # the unit of every series not named in `units`
     note: str = ""
+    units: dict[str, str] = field(default_factory=dict)  # label -> unit, where it differs
 
-
-def _usd(x: float) -> str:
-    if abs(x) >= 1e9:
-        return f"${x / 1e9:,.2f}B"
-    if abs(x) >= 1e6:
-        return f"${x / 1e6:,.1f}M"
-    return f"${x:,.0f}"
+    def unit_of(self, label: str) -> str:
+        return self.units.get(label, self.unit)
 
 
 def _pct(x: float) -> str:
@@ -174,8 +179,8 @@ def _district(model, d: int, rec: Records, quarters: list[int]) -> Inspection:
         ("state", STATES[int(model.geography.district_state[d])]),
         ("401(k) participants", f"{people:,.0f}"),
         ("holding crypto", f"{holders:,.0f} ({_pct(holders / people) if people else '0%'})"),
-        ("crypto held", _usd(crypto)),
-        ("crypto per voter", f"${crypto / voters:,.2f}"),
+        ("crypto held", money(crypto)),
+        ("crypto per voter", money(crypto / voters)),
         ("voters' holders share", _pct(holders / voters)),
         ("member", f"{PARTY.get(m.party, '?')}, member id {m.unique_id}"),
         ("member's stance", f"{m.stance:+.2f} log-odds ({'pro' if m.stance > 0 else 'anti'}-crypto)"),
@@ -186,9 +191,10 @@ def _district(model, d: int, rec: Records, quarters: list[int]) -> Inspection:
         rows=rows,
         quarters=quarters,
         series={
-            "crypto held ($M)": [float(x[d]) / 1e6 for x in rec.district_crypto_usd],
+            "crypto held": [float(x[d]) / 1e6 for x in rec.district_crypto_usd],
             "member's stance": [float(x[d]) for x in rec.stance],
         },
+        units={"crypto held": "$M", "member's stance": "log-odds"},
         note="member's stance in log-odds of voting against a crackdown (> 0: pro-crypto)",
     )
 
@@ -206,7 +212,7 @@ def _member(model, slot: int, rec: Records, quarters: list[int]) -> Inspection:
         ("support from exposure", f"{m.stance - m.shadow:+.2f} log-odds"),
         ("ideology", f"{m.ideology:+.2f} log-odds"),
         ("re-election concern", f"{m.concern:.2f}"),
-        ("lobbying received", _usd(m.lobbying)),
+        ("lobbying received", money(m.lobbying)),
     ]
     return Inspection(
         title=f"Member for {seat_name(m)}",
@@ -241,9 +247,10 @@ def _employer(model, e: int, rec: Records, quarters: list[int]) -> Inspection:
         rows=rows,
         quarters=quarters,
         series={
-            "offers crypto (1 = yes)": [float(x[e]) for x in rec.offers],
-            "share of peers offering": [float(x[peers].mean()) if peers else 0.0 for x in rec.offers],
+            "offers crypto (100% = yes)": [100.0 * float(x[e]) for x in rec.offers],
+            "peers offering": [100.0 * float(x[peers].mean()) if peers else 0.0 for x in rec.offers],
         },
+        unit="%",
     )
 
 
@@ -260,9 +267,9 @@ def _participant(model, row: int, f: Follower | None) -> Inspection:
             ("age", f"{a.age:.1f}"),
             ("district", cartogram().names[int(model.population.district[row])]),
             ("employer", str(a.employer)),
-            ("salary", f"{_usd(a.salary)} a year"),
-            ("balance", _usd(last["balance"]) + " per person"),
-            ("crypto", f"{_usd(last['crypto'])} ({_pct(last['crypto_share'])} of balance)"),
+            ("salary", f"{money(a.salary)} a year"),
+            ("balance", money(last["balance"]) + " per person"),
+            ("crypto", f"{money(last['crypto'])} ({_pct(last['crypto_share'])} of balance)"),
             ("plan offers crypto", "yes" if last["offered"] else "no"),
             (
                 "holds crypto",
@@ -279,9 +286,10 @@ def _participant(model, row: int, f: Follower | None) -> Inspection:
         rows=rows,
         quarters=[h["quarter"] for h in hist],
         series={
-            "crypto share of balance (%)": [100 * h["crypto_share"] for h in hist],
-            "chosen allocation (%)": [100 * h["alloc"] for h in hist],
-            "peers holding (%)": [100 * h["peer_share"] for h in hist],
+            "crypto share of balance": [100 * h["crypto_share"] for h in hist],
+            "chosen allocation": [100 * h["alloc"] for h in hist],
+            "peers holding": [100 * h["peer_share"] for h in hist],
         },
+        unit="%",
         note=f"followed since {quarter_to_date(f.history[0]['quarter'])}",
     )

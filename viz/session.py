@@ -6,6 +6,10 @@ Play and Run to end stop there), a per-quarter record of districts, members and 
 the inspector and the district map, one followed participant, and caches for the quarters
 table, the network layout and the participant sample. A lock keeps one step at a time (the
 Step button, Play and Run to end run in different threads).
+
+`build` makes the model a page asks for, at the quarter it asks for (a reload or a shared link
+rebuilds the run step by step: the same seed gives the same quarters), using a model built
+ahead of time at the default settings when it can.
 """
 
 from __future__ import annotations
@@ -120,12 +124,30 @@ def prepare(settings: Settings | None = None) -> None:
         _spare[s] = m
 
 
-def new_model(settings: Settings) -> PageModel:
-    """A fresh model for `settings`: the spare when it matches, else built now."""
+def new_model(settings: Settings, spare_wanted: bool = True) -> PageModel:
+    """A fresh model for `settings`: the spare when it matches, else built now. Taking the
+    spare starts building the next one unless `spare_wanted` is False (a full server)."""
     with _spare_lock:
         m = _spare.pop(settings, None)
     if m is None:
         m = PageModel(settings)
-    if settings == Settings():
-        threading.Thread(target=prepare, daemon=True, name="crypto401k-spare-model").start()
+    if settings == Settings() and spare_wanted:
+        thread = threading.Thread(target=prepare, daemon=True, name="crypto401k-spare-model")
+        thread.current_context = None  # type: ignore[attr-defined]  (belongs to no page: viz/registry.py)
+        thread.start()
+    return m
+
+
+def drop_spare() -> None:
+    """Free the model built ahead (a full server wants its memory)."""
+    with _spare_lock:
+        _spare.clear()
+
+
+def build(settings: Settings, quarter: int = 0, spare_wanted: bool = True) -> PageModel:
+    """The model of `settings` stepped to `quarter` (at most its horizon), as Step would."""
+    m = new_model(settings, spare_wanted)
+    with m.lock:
+        while m.quarter < min(quarter, m.horizon):
+            m.step()
     return m

@@ -12,7 +12,6 @@ command give the same run for the same seed.
 from __future__ import annotations
 
 import math
-import shlex
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
@@ -28,6 +27,10 @@ PAGE_PARTICIPANTS = int(P.get("n_participants").default)  # the command line's d
 PAGE_EMPLOYERS = int(P.get("n_employers").default)
 PARTICIPANT_CHOICES = (10_000, 30_000, 100_000, 300_000)
 EMPLOYER_CHOICES = (500, 1_000, 2_000, 5_000)
+# A page run lives in a server shared by a team (~70 MB at 100,000 participants): the page
+# accepts resolutions up to these (within the declared ranges); larger runs belong to the
+# command line.
+PAGE_MAX = {"n_participants": 300_000, "n_employers": 20_000}
 
 BEHAVIOURAL = [p for p in P.PARAMETERS.values() if p.behavioural and p.type is not bool]
 GROUP_TITLES = {
@@ -36,6 +39,7 @@ GROUP_TITLES = {
     "market": "Crypto market",
     "managers": "Asset managers",
     "politics": "Politics",
+    "policy": "Policy levers (retirement security)",
 }
 ACRONYMS = {"usd": "USD", "tdf": "TDF", "dol": "DOL", "401k": "401(k)"}
 
@@ -46,6 +50,11 @@ def parameter_groups() -> dict[str, list[P.Parameter]]:
     for p in BEHAVIOURAL:
         out.setdefault(p.group, []).append(p)
     return out
+
+
+def group_title(group: str) -> str:
+    """A parameter group's heading: its title, else the group's name as a heading."""
+    return GROUP_TITLES.get(group, group[:1].upper() + group[1:].replace("_", " "))
 
 
 def label(p: P.Parameter) -> str:
@@ -115,10 +124,29 @@ def parse_seed(value: Any) -> int:
 
 
 def parse_value(p: P.Parameter, text: Any) -> Any:
-    """A value typed for parameter `p`, checked against its declared type and range."""
+    """A value typed for parameter `p`, checked against its declared type and range (an
+    InputError naming the range otherwise); the resolution also against the page's limit."""
     if isinstance(text, (int, float)) and not isinstance(text, bool):
-        return p.check(text)
-    return p.parse(str(text))
+        value = p.check(text)
+    else:
+        value = p.parse(str(text).replace(",", ""))
+    limit = PAGE_MAX.get(p.name)
+    if limit is not None and value > limit:
+        raise InputError(
+            f"{value:,} is more than the page runs",
+            key=p.name,
+            allowed=f"an integer from {p.low:,} to {limit:,} on the page (larger runs: `crypto401k run`)",
+        )
+    return value
+
+
+def exact(value: Any) -> str:
+    """A value written so that reading it back gives the same number (boxes, addresses, files)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value)) if value != 0 else "0"
+    return repr(value) if isinstance(value, float) else str(value)
 
 
 @lru_cache(maxsize=64)
@@ -179,29 +207,6 @@ class Settings:
 
     def same_except_seed(self, other: Settings) -> bool:
         return replace(self, seed=0) == replace(other, seed=0)
-
-    def command(self) -> str:
-        """The `crypto401k run` command that computes this run to the scenario's horizon.
-
-        Seed, participants and employers are always written out, so the command keeps
-        reproducing the page's run if a default changes; values are written exactly (repr).
-        """
-        parts = [
-            "crypto401k",
-            "run",
-            "--scenario",
-            self.scenario,
-            "--seed",
-            str(self.seed),
-            "--participants",
-            str(self.participants),
-            "--set",
-            f"n_employers={self.employers}",
-        ]
-        for name, value in self.overrides:
-            parts += ["--set", f"{name}={value!r}"]
-        parts += ["--out", f"out/page-{self.scenario}-seed{self.seed}"]
-        return shlex.join(parts)
 
     def differences(self, other: Settings) -> list[str]:
         """What `other` changes relative to these settings, as short phrases."""

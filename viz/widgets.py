@@ -1,10 +1,12 @@
-"""The page's own browser widgets: an ECharts chart and a copy-to-clipboard command line.
+"""The page's own browser widgets: an ECharts chart, a copy-to-clipboard command line, and the
+address bar kept on the run's settings.
 
 Solara's EchartsWidget redraws with ECharts' notMerge on every change, so a zoomed or panned
 network springs back at each step, and it cannot carry formatter functions or follow the dark
 theme; `Chart` (viz/chart.vue) adds a merged `patch`, named formatters ("fmt:pct" etc.), the
 dark theme and click events that name the clicked item's `id`. Both load their scripts from
-the installed solara-assets (no CDN).
+the installed solara-assets (no CDN). Every chart carries the money rule (viz/money.py) and
+saves itself as PNG or SVG under its `filename`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import Any
 
 import ipyvuetify
 import traitlets
+
+from viz.money import SCALES
 
 
 class Chart(ipyvuetify.VuetifyTemplate):
@@ -25,6 +29,8 @@ class Chart(ipyvuetify.VuetifyTemplate):
     dark = traitlets.Bool(False).tag(sync=True)
     view = traitlets.Unicode("").tag(sync=True)
     height = traitlets.Unicode("300px").tag(sync=True)
+    filename = traitlets.Unicode("").tag(sync=True)  # saved as filename.png / .svg ("": no buttons)
+    money_rule = traitlets.List([list(row) for row in SCALES]).tag(sync=True)
     on_click = traitlets.Callable(None, allow_none=True)
 
     def vue_clicked(self, data: dict[str, Any]) -> None:
@@ -72,3 +78,31 @@ module.exports = {
     ).tag(sync=True)
     text = traitlets.Unicode("").tag(sync=True)
     label = traitlets.Unicode("copy").tag(sync=True)
+
+
+class AddressBar(ipyvuetify.VuetifyTemplate):
+    """Keeps the browser's address on `query` (the run's settings and quarter) without reloading
+    the page or adding to its history, so a reload or a copied link rebuilds the same run."""
+
+    template = traitlets.Unicode(
+        """
+<template>
+  <span class="c401k-address" style="display: none" :data-query="query"></span>
+</template>
+<script>
+module.exports = {
+  mounted() { this.apply(); },
+  watch: { query() { this.apply(); } },
+  methods: {
+    apply() {
+      if (this.query == null) return;
+      const url = window.location.pathname + (this.query ? "?" + this.query : "") + window.location.hash;
+      if (url !== window.location.pathname + window.location.search + window.location.hash)
+        window.history.replaceState(window.history.state, "", url);
+    },
+  },
+};
+</script>
+"""
+    ).tag(sync=True)
+    query = traitlets.Unicode(None, allow_none=True).tag(sync=True)
