@@ -26,7 +26,7 @@ def quarters_csv(m) -> str:
 def summary_json(m) -> bytes:
     """The run's summary.json so far, as `crypto401k run` writes it for the same quarters."""
     with tempfile.TemporaryDirectory(prefix="crypto401k-page-") as tmp, m.lock:
-        write_outputs(Path(tmp), m, m.table(), dashboard=False)
+        write_outputs(Path(tmp), m, m.table(), dashboard=False, inputs=m.spec.inputs)
         return (Path(tmp) / "summary.json").read_bytes()
 
 
