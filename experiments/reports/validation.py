@@ -657,15 +657,22 @@ def replicates_section(runs: Runs, figs: dict, findings: dict) -> str:
 CALIBRATION_TARGETS = Path(__file__).resolve().parents[1] / "calibration_targets.toml"
 
 
+SHIPPED_POSTERIOR = Path(__file__).resolve().parents[1] / "posterior"
+
+
 def calibration_section(runs: Runs) -> str:
-    """The declared defaults (the calibrated values) against the calibration targets."""
+    """The declared defaults (the calibrated point) on the scenario the calibration fits, against
+    the calibration targets; then the shipped posterior's predictive check, read from its folder
+    (never re-run)."""
     from experiments.tuning.targets import load_targets
 
     targets = load_targets(CALIBRATION_TARGETS)
     plan = runs.plan
     n, r = plan.paired_size, min(plan.paired_replicates, 8)
-    runs.log(f"calibration fit: {r} baseline runs at {n:,} participants")
-    base = [runs.get("baseline", n, s) for s in range(r)]
+    # the calibration fits what has happened since the order, so the point is checked there too
+    scenario = "observed"
+    runs.log(f"calibration fit: {r} {scenario} runs at {n:,} participants")
+    base = [runs.get(scenario, n, s) for s in range(r)]
     calibrated = [p.name for p in P.PARAMETERS.values() if p.source.startswith("calibrated")]
     rows = []
     for t in targets:
@@ -684,13 +691,44 @@ def calibration_section(runs: Runs) -> str:
                 t.source,
             ]
         )
-    return (
-        "The declared defaults of the behavioural parameters are the calibrated values"
+    text = (
+        "The declared defaults of the calibrated parameters are the calibrated point"
         f" ({', '.join(f'`{c}`' for c in calibrated) or 'none yet'}; their source in the parameter tables"
-        " names the calibration run). Targets from experiments/calibration_targets.toml; baseline at the"
-        f" defaults, {n:,} participants, {r} seeds, statistics averaged over seeds; error in tolerances"
-        " ((simulated - observed) / tolerance, 0 inside a bound).\n\n"
+        " names the calibration run); the headline experiments also run over the shipped Bayesian"
+        " calibration's posterior (experiments/posterior/), whose predictive check follows. Targets from experiments/calibration_targets.toml; the"
+        f" `{scenario}` scenario at the defaults, {n:,} participants, {r} seeds, statistics averaged over"
+        " seeds; error in tolerances ((simulated - observed) / tolerance, 0 inside a bound).\n\n"
         + md_table(["target", "statistic", "observed", "simulated", "error", "tolerance", "source"], rows)
+    )
+    return text + "\n\n" + predictive_summary(SHIPPED_POSTERIOR / "predictive.csv")
+
+
+def predictive_summary(path: Path) -> str:
+    """The shipped posterior's predictive check (experiments/posterior/predictive.csv) as a table:
+    each target's observed value against the 90% band of posterior draws with the targets'
+    error model; a note when the file is absent."""
+    if not path.is_file():
+        return f"*No posterior predictive check: {path.name} not found in {path.parent}.*"
+    import pandas as pd
+
+    t = pd.read_csv(path)
+    rows = [
+        [
+            r.target,
+            f"`{r.statistic}`",
+            {"upper": "at most ", "lower": "at least "}.get(r.kind, "") + f"{r.observed:.4g}",
+            f"{r.simulated_median:.4g}",
+            f"{r.band_q05:.4g} - {r.band_q95:.4g}",
+            "yes" if r.inside else "**no**",
+        ]
+        for r in t.itertuples()
+    ]
+    inside = int(t["inside"].sum())
+    return (
+        f"Over the posterior ({int(t['draws'].max())} draws, one seed each; experiments/posterior/report.md"
+        f" has the identification table and plots) {inside} of {len(t)} targets' observed values lie"
+        " inside their 90% predictive band:\n\n"
+        + md_table(["target", "statistic", "observed", "posterior median", "90% band", "inside"], rows)
     )
 
 
