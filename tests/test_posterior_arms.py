@@ -140,3 +140,24 @@ def test_scenario_discovery_can_sample_from_the_posterior(tmp_path):
     run_batch(runs, out, workers=1, progress=False)
     cases = load_cases(out)
     assert set(cases.x.columns) == {"affinity_mean", "target_allocation"}  # PRIM's inputs: the particles
+
+
+def test_the_parameter_share_is_read_inside_the_posterior_when_particles_repeat():
+    # 60 particles drawn ~5 times each, each run its own seed: parameter variance 3, seed variance 1
+    rng = np.random.default_rng(1)
+    particles = rng.integers(0, 60, 300)
+    effect = rng.normal(0, np.sqrt(3), 60)
+    posterior = effect[particles] + rng.normal(0, 1, 300)
+    # an atypical point: its seeds vary more than the posterior's runs in all (the old estimate reads 0)
+    point = rng.normal(5, 3, 300)
+    share = report.parameter_share(point, posterior, particles)
+    assert share.low < 0.75 < share.high and 0.6 < share.value < 0.9
+    assert report.parameter_share(point, posterior).value == 0.0  # the point-based estimate cannot see it
+    # parameters that do nothing: the share is near 0 whatever the point
+    flat = report.parameter_share(point, rng.normal(0, 1, 300), particles)
+    assert flat.value < 0.1 and flat.low == 0.0
+    # no particle drawn twice: the point-based estimate, as before
+    unique = np.arange(300)
+    seeds = rng.normal(0, 1, 300)
+    both = rng.normal(0, 2, 300)
+    assert report.parameter_share(seeds, both, unique).value == pytest.approx(0.75, abs=0.12)

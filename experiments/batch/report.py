@@ -164,6 +164,10 @@ def per_run(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     draws = "draw" in cols
     exprs = [f"{_arm_expr(varied, draws)} AS arm", f"{_base_arm_expr(varied)} AS base_arm", "scenario"]
     exprs += ["any_value(seed) AS seed", "any_value(draw) AS draw" if draws else "'point' AS draw"]
+    drawn = sorted(n for n in _drawn(con) if f"param_{n}" in cols)
+    if drawn:  # which particle a posterior run drew: its drawn values, as one key
+        key = " || '|' || ".join(f"CAST(param_{n} AS VARCHAR)" for n in drawn)
+        exprs.append(f"any_value({key}) AS particle")
     exprs += [f"any_value({c}) AS {c}" for c in varied]
     exprs += [f'arg_max("{c}", quarter) AS "{c}"' for c in FINALS if c in cols]
     if "cumulative_invested_usd" in cols:
@@ -362,18 +366,34 @@ POSTERIOR_METRICS = (
 )
 
 
-def parameter_share(point: np.ndarray, posterior: np.ndarray, seed: int = 0) -> stats.Estimate:
-    """Share of the posterior arm's variance due to the parameters: 1 - Var(point) / Var(posterior).
+MIN_REPEATED_RUNS = 10  # runs beyond one per particle needed to read the seeds' variance within particles
 
-    Over the posterior both the parameters and the seeds vary, at the point only the seeds
-    (the law of total variance; exact when the seeds' variance does not depend on the
-    parameters). Clipped to [0, 1]; a bootstrap interval over runs (fixed seed).
+
+def parameter_share(
+    point: np.ndarray, posterior: np.ndarray, particles: np.ndarray | None = None, seed: int = 0
+) -> stats.Estimate:
+    """Share of the posterior arm's variance due to the parameters, in [0, 1].
+
+    With `particles` (the particle each posterior run drew) and particles drawn more than once
+    (at least MIN_REPEATED_RUNS runs beyond one per particle), the share is read inside the
+    posterior arm by the law of total variance: between-particle variance over total variance,
+    from a one-way random-effects analysis of variance (the intraclass correlation), with a
+    bootstrap over particles. It does not depend on where the calibrated point lies. Otherwise
+    it is 1 - Var(point) / Var(posterior), which assumes the point's seed variance is typical of
+    the posterior's (wrong when the point is atypical, e.g. far more adoption than most
+    particles), with a bootstrap over runs. Fixed seed.
     """
     a, b = np.asarray(point, float), np.asarray(posterior, float)
-    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    keep = np.isfinite(b)
+    a, b = a[np.isfinite(a)], b[keep]
+    rng = np.random.default_rng(seed)
+    if particles is not None:
+        groups = np.asarray(particles)[keep]
+        _, codes = np.unique(groups, return_inverse=True)
+        if len(b) - codes.max() - 1 >= MIN_REPEATED_RUNS and codes.max() >= 4:
+            return _between_share(b, codes, rng)
     if len(a) < 3 or len(b) < 3:
         return stats.Estimate(float("nan"), float("nan"), float("nan"), min(len(a), len(b)))
-    rng = np.random.default_rng(seed)
 
     def share_of(x: np.ndarray, y: np.ndarray) -> float:
         vy = float(np.var(y, ddof=1))
@@ -382,6 +402,38 @@ def parameter_share(point: np.ndarray, posterior: np.ndarray, seed: int = 0) -> 
     boot = [share_of(rng.choice(a, len(a)), rng.choice(b, len(b))) for _ in range(2000)]
     low, high = np.quantile(boot, [0.025, 0.975])
     return stats.Estimate(share_of(a, b), float(low), float(high), min(len(a), len(b)))
+
+
+def _icc(y: np.ndarray, codes: np.ndarray) -> float:
+    """One-way random-effects intraclass correlation of y over groups `codes` (0..k-1, each
+    present): sigma2_between / (sigma2_between + sigma2_within), from the ANOVA mean squares."""
+    n = np.bincount(codes).astype(float)
+    k, big_n = len(n), float(n.sum())
+    if k < 2 or big_n - k < 1:
+        return float("nan")
+    means = np.bincount(codes, weights=y) / n
+    msw = float(((y - means[codes]) ** 2).sum()) / (big_n - k)
+    msb = float((n * (means - y.mean()) ** 2).sum()) / (k - 1)
+    n0 = (big_n - float((n**2).sum()) / big_n) / (k - 1)
+    between = max(0.0, (msb - msw) / n0)
+    total = between + msw
+    return between / total if total > 0 else 0.0
+
+
+def _between_share(y: np.ndarray, codes: np.ndarray, rng: np.random.Generator) -> stats.Estimate:
+    """The intraclass correlation of y over particles, with a 95% bootstrap interval over particles."""
+    k = int(codes.max()) + 1
+    members = [np.flatnonzero(codes == g) for g in range(k)]
+    boot = []
+    for _ in range(1000):
+        pick = rng.integers(0, k, k)
+        idx = np.concatenate([members[g] for g in pick])
+        new_codes = np.repeat(np.arange(k), [len(members[g]) for g in pick])
+        boot.append(_icc(y[idx], new_codes))
+    boot = np.asarray(boot)
+    boot = boot[np.isfinite(boot)]
+    low, high = np.quantile(boot, [0.025, 0.975]) if len(boot) else (float("nan"), float("nan"))
+    return stats.Estimate(_icc(y, codes), float(low), float(high), len(y))
 
 
 def point_and_posterior(runs: pd.DataFrame) -> pd.DataFrame:
@@ -395,13 +447,14 @@ def point_and_posterior(runs: pd.DataFrame) -> pd.DataFrame:
     present = set(runs["scenario"])
     for base, g in runs.groupby("base_arm", sort=True):
         pt, po = g[g["draw"] == "point"], g[g["draw"] == "posterior"]
+        particles = po["particle"].to_numpy() if "particle" in po else None
         if pt.empty or po.empty or counterfactual_of(str(g["scenario"].iloc[0]), present) is None:
             continue  # a no-401(k) arm has no answer to compare
         for m in POSTERIOR_METRICS:
             if m not in g or g[m].isna().all():
                 continue
             a, b = stats.median(pt[m]), stats.median(po[m])
-            ps = parameter_share(pt[m].to_numpy(float), po[m].to_numpy(float))
+            ps = parameter_share(pt[m].to_numpy(float), po[m].to_numpy(float), particles)
             rows.append(_compared(base, m, "median", a, b, ps, pt[m], po[m]))
         claims = [
             (f"reach {lbl} by q{q}", g.get(f"invested_q{q}"), usd)
@@ -414,7 +467,8 @@ def point_and_posterior(runs: pd.DataFrame) -> pd.DataFrame:
             hits_pt = (pt[col.name].to_numpy(float) >= usd).astype(float)
             hits_po = (po[col.name].to_numpy(float) >= usd).astype(float)
             a, b = stats.share(hits_pt.astype(bool)), stats.share(hits_po.astype(bool))
-            rows.append(_compared(base, label, "share", a, b, parameter_share(hits_pt, hits_po), None, None))
+            ps = parameter_share(hits_pt, hits_po, particles)
+            rows.append(_compared(base, label, "share", a, b, ps, None, None))
         if "channel_lost" in g:
             lp, lq = pt["channel_lost"].astype(bool), po["channel_lost"].astype(bool)
             rows.append(
@@ -424,7 +478,7 @@ def point_and_posterior(runs: pd.DataFrame) -> pd.DataFrame:
                     "share",
                     stats.share(lp),
                     stats.share(lq),
-                    parameter_share(lp.to_numpy(float), lq.to_numpy(float)),
+                    parameter_share(lp.to_numpy(float), lq.to_numpy(float), particles),
                     None,
                     None,
                 )
@@ -625,12 +679,14 @@ def _markdown(root, n_ok, n_failed, meta, tables, written, notes) -> str:
         lines += [
             "## At the calibrated point and over the posterior",
             "",
-            "Each arm ran twice on the same seeds: at the calibrated point (the declared defaults:"
-            " the posterior medians; only the seeds vary) and over the posterior (replicate r takes"
-            " particle r of a draw by weight from the calibration's posterior: parameters and"
-            " seeds vary). The parameter share is 1 - variance at the point / variance over the"
-            " posterior (law of total variance), with a bootstrap interval; invested_q12 and"
-            " invested_q40 are new money committed by quarters 12 and 40.",
+            "Each arm ran twice on the same seeds: at the calibrated point (the declared defaults;"
+            " only the seeds vary) and over the posterior (replicate r takes particle r of a draw by"
+            " weight from the calibration's posterior: parameters and seeds vary). The parameter"
+            " share is the posterior arm's variance between particles over its total variance (law"
+            " of total variance, read from the particles drawn more than once, each with other"
+            " seeds; one-way random effects), with a bootstrap interval over particles; without"
+            " such repeats, 1 - variance at the point / variance over the posterior. invested_q12"
+            " and invested_q40 are new money committed by quarters 12 and 40.",
             "",
             "| arm | statistic | at the calibrated point (seeds only) | over the posterior (parameters and seeds) | share of variance due to parameters |",
             "|---|---|---|---|---|",
