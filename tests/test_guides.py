@@ -59,7 +59,7 @@ PARSE_ONLY = {
 PARSE_ONLY_OPTIONS = {"--dask": "needs a running Dask scheduler at the guide's example address"}
 TINY_POINTS = 60  # sampled designs (LHS, Sobol) shrink to this many points in the workspace
 # Documents whose ```python blocks run, and those whose blocks cannot run here (with why).
-PYTHON_DOCS = ["docs/guide/python.md"]
+PYTHON_DOCS = ["docs/guide/python.md", "docs/guide/calibration.md"]
 PYTHON_NOT_RUN = {
     "docs/guide/cluster.md": "starts SLURM or Kubernetes clusters (tests/test_cluster.py runs Dask)"
 }
@@ -215,6 +215,7 @@ def _workspace(tmp_path: Path) -> Path:
     for pattern in (
         "experiments/*.toml",
         "experiments/*.csv",
+        "experiments/posterior/*.parquet",
         "model/scenarios/*.toml",
         "model/history/*.toml",
         "docs/*.md",

@@ -228,3 +228,19 @@ def test_recovery_on_the_real_model_at_a_tiny_size(tmp_path):
     cov = recovery.coverage(rows).set_index("parameter")
     print(cov.to_string())  # the figure the closing note quotes (pytest -s shows it)
     assert cov.loc["all", "consistent"], cov
+
+
+def test_a_targets_file_narrowing_a_parameter_not_varied_here_serves_the_calibration_anyway():
+    # the shipped targets file narrows seven priors; a calibration of one parameter uses its own
+    from experiments.inference import priors
+    from experiments.tuning.space import Dimension
+    from experiments.tuning.targets import PriorRange
+
+    narrowed = {
+        "affinity_mean": PriorRange("affinity_mean", -3.0, 2.0, "cited"),
+        "employer_base_logit": PriorRange("employer_base_logit", -12.0, 0.0, "cited"),
+    }
+    built = priors.build([Dimension("affinity_mean", -5.0, 5.0)], narrowed, set(), "t.toml")
+    assert [(p.name, p.low, p.high) for p in built] == [("affinity_mean", -3.0, 2.0)]
+    built = priors.build([Dimension("attention_base", 0.0, 1.0)], narrowed, set(), "t.toml")
+    assert [(p.name, p.low, p.high) for p in built] == [("attention_base", 0.0, 1.0)]

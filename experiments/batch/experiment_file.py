@@ -33,7 +33,7 @@
 
 With both [grid] and [sample], every grid combination is crossed with every sampled point.
 With [posterior], every run is made in two arms: at the point (the declared defaults, whose
-calibrated values are the posterior's medians, and the design) and over the posterior: replicate
+calibrated values are the least-squares fit, and the design) and over the posterior: replicate
 r takes particle r of a draw by weight from the posterior table (the same particle in every
 scenario and design point, so arms compare pairwise) for the calibrated parameters, and the same
 seed as the point arm's replicate r. Posterior runs read `<scenario>.posterior.p<point>.r<replicate>`

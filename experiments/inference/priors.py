@@ -81,17 +81,10 @@ def build(dims: list[Dimension], narrowed: dict[str, PriorRange], given: set[str
     dims: the calibrated parameters with their ranges (declared, or `--params name=LOW:HIGH`);
     narrowed: the target file's [prior.NAME] tables; given: the names whose range `--params`
     set; src: the target file (named in messages). Integer parameters and a parameter narrowed
-    both ways are refused (InputError), and so is a [prior.NAME] of a parameter not calibrated.
+    both ways are refused (InputError). A [prior.NAME] of a parameter this calibration does not
+    vary is not used: one targets file serves calibrations of different parameter sets (its
+    names were checked against the declaration when it was read).
     """
-    names = {d.name for d in dims}
-    for name in narrowed:
-        if name not in names:
-            raise InputError(
-                "narrows the prior of a parameter this calibration does not vary",
-                source=src,
-                key=f"prior.{name}",
-                allowed="one of " + ", ".join(sorted(names)),
-            )
     out = []
     for d in dims:
         if d.integer:
