@@ -67,3 +67,17 @@ def test_each_arm_is_paired_with_its_own_counterfactual():
     assert np.isclose(table.loc["baseline", "diff_median"], -0.1)  # against no_401k
     assert np.isclose(table.loc["observed", "diff_median"], 0.1)  # against observed_no_401k
     assert set(table.index) == {"baseline", "observed"}
+
+
+def test_the_point_and_posterior_arms_pair_within_their_own_draw():
+    # the two arms share seeds: exposure saves 10 of 100 at the point and none over the posterior
+    point = runs([True] * 40 + [False] * 60, [False] * 10 + [True] * 30 + [False] * 60).assign(
+        draw="point", particle=np.nan
+    )
+    posterior = runs([True] * 20 + [False] * 80, [True] * 20 + [False] * 80).assign(draw="posterior")
+    posterior["particle"] = (posterior["seed"] % 7).astype(str)
+    effect = report.exposure_effect(pd.concat([point, posterior], ignore_index=True)).set_index("scenario")
+    assert list(effect.index) == ["baseline", "baseline (posterior)"]
+    assert list(effect["pairs"]) == [100, 100]  # not 400 cross-draw pairs
+    assert effect.loc["baseline", "saved"] == 10 and effect.loc["baseline (posterior)", "saved"] == 0
+    assert effect.loc["baseline (posterior)", "lost_without"] == 0.20

@@ -318,14 +318,22 @@ def channel(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def exposure_effect(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per scenario, paired on seeds: P(channel lost) without minus with voters' exposure."""
+    """Per scenario (and per draw: at the point, over the posterior), paired on seeds: P(channel
+    lost) without minus with voters' exposure. A run pairs with its twin of the same draw only:
+    the point and posterior arms share seeds, but not parameters."""
     if EXPOSURE_SWITCH not in runs or "channel_lost" not in runs:
         return pd.DataFrame()
     others = [c for c in runs.columns if c.startswith("param_") and c != EXPOSURE_SWITCH]
-    keys = ["scenario", "seed", *others]
+    keys = ["scenario", "draw", "seed", *others] if "draw" in runs else ["scenario", "seed", *others]
+    if "particle" in runs:
+        keys.append("particle")
     on = runs[runs[EXPOSURE_SWITCH].astype(str).str.lower() == "true"]
     off = runs[runs[EXPOSURE_SWITCH].astype(str).str.lower() == "false"]
     j = on.merge(off, on=keys, suffixes=("_on", "_off"))
+    if "draw" in j:
+        j = j.assign(
+            scenario=np.where(j["draw"] == "posterior", j["scenario"] + " (posterior)", j["scenario"])
+        )
     rows = []
     for scen, g in j.groupby("scenario", sort=True):
         a, b = g["channel_lost_off"].to_numpy(bool), g["channel_lost_on"].to_numpy(bool)
